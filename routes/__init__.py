@@ -1,0 +1,1 @@
+"""HTTP routes of the pack: plain aiohttp handlers over injected model folders."""

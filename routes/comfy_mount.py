@@ -1,0 +1,19 @@
+"""Mount the pack's routes on ComfyUI's PromptServer, with `folder_paths` as the model folders."""
+
+import folder_paths
+from server import PromptServer
+
+from .model_folders import ModelFolders
+from .registry import add_routes
+
+
+def comfy_model_folders() -> ModelFolders:
+    return ModelFolders(
+        list_names=folder_paths.get_filename_list,
+        full_path=folder_paths.get_full_path,
+        folder_roots=folder_paths.get_folder_paths,
+    )
+
+
+def mount_routes() -> None:
+    add_routes(PromptServer.instance.routes, comfy_model_folders())

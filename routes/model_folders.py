@@ -1,0 +1,27 @@
+"""The model folders a route may read, injected into the handlers.
+
+In ComfyUI they come from `folder_paths`; in tests, from temporary folders. Handlers never take a
+path from a request: they take a *name* and ask this object, which only answers with files that
+ComfyUI itself lists in that folder type.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelFolders:
+    """`list_names(kind)` lists the names ComfyUI offers for `kind` ("loras", "checkpoints");
+    `full_path(kind, name)` resolves one of those names to its file, or None."""
+
+    list_names: Callable[[str], list[str]]
+    full_path: Callable[[str, str], str | None]
+    folder_roots: Callable[[str], list[str]]
+
+    def resolve(self, kind: str, name: str) -> Path | None:
+        """The file behind `name` if, and only if, ComfyUI lists that exact name for `kind`."""
+        if not name or name not in set(self.list_names(kind)):
+            return None
+        found = self.full_path(kind, name)
+        return Path(found) if found else None

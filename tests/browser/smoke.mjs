@@ -1,0 +1,34 @@
+// @ts-check
+/**
+ * Browser smoke test: the ComfyUI page loads, the pack's JS module is served and runs, and the pack
+ * logs no console error. Prints one JSON object for the pytest wrapper to assert on.
+ * usage: node tests/browser/smoke.mjs http://127.0.0.1:PORT PACK_FOLDER_NAME [screenshot.png]
+ */
+import { openComfyPage } from "./launch.mjs";
+
+const [baseUrl, packFolder, screenshot] = process.argv.slice(2);
+const started = Date.now();
+const { browser, page, console: messages, pageErrors, blocked } = await openComfyPage(baseUrl);
+try {
+  const marker = await page
+    .waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 })
+    .then((handle) => handle.jsonValue())
+    .catch(() => null);
+  const nodeTypes = await page.evaluate(() => Object.keys(window["LiteGraph"].registered_node_types));
+  if (screenshot) await page.screenshot({ path: screenshot });
+  const packPath = `/extensions/${encodeURIComponent(packFolder)}/`;
+  const packPathRaw = `/extensions/${packFolder}/`;
+  const fromPack = (/** @type {string} */ s) => s.includes(packPath) || s.includes(packPathRaw) || s.includes("LoRAWeightsBuilder");
+  console.log(JSON.stringify({
+    marker,
+    packNodeTypes: nodeTypes.filter((t) => t.startsWith("LoraWeightsBuilder")),
+    packConsoleErrors: messages.filter((m) => (m.type === "error" || m.type === "warning") && (fromPack(m.url) || fromPack(m.text))),
+    packPageErrors: pageErrors.filter(fromPack),
+    extensionsSeen: messages.filter((m) => fromPack(m.url) || fromPack(m.text)).map((m) => m.text),
+    allPageErrors: pageErrors,
+    blocked,
+    seconds: (Date.now() - started) / 1000,
+  }));
+} finally {
+  await browser.close();
+}
