@@ -4,7 +4,7 @@ ComfyUI imports this file with the pack's folder name as the module name, so eve
 below is relative. This is the only module that touches `PromptServer.instance`.
 """
 
-from .nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from .nodes.registry import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
 from .routes.comfy_mount import mount_routes
 
 WEB_DIRECTORY = "./web"

@@ -1,9 +1,1 @@
-"""The pack's nodes. Each node module lists its classes in `NODES`; each class carries its
-`NODE_ID` (the id saved in workflows) and `DISPLAY_NAME`."""
-
-from . import lora_info
-
-_NODE_MODULES = (lora_info,)
-
-NODE_CLASS_MAPPINGS = {cls.NODE_ID: cls for module in _NODE_MODULES for cls in module.NODES}
-NODE_DISPLAY_NAME_MAPPINGS = {cls.NODE_ID: cls.DISPLAY_NAME for module in _NODE_MODULES for cls in module.NODES}
+"""ComfyUI glue: one module per node, plus the hook machinery they share. See registry.py."""

@@ -1,0 +1,110 @@
+"""ComfyUI glue for scheduled, block-weighted LoRA hooks.
+
+Two pieces:
+
+- `BlockWeightedLoraHook`: a `comfy.hooks.WeightHook` whose patches are registered with a strength
+  per LoRA module (`strength_patch = strength * multiplier`). ComfyUI multiplies every adapter
+  format's weight change by `strength_patch` (LoRA, LoHa, LoKr, DoRA, full diff), so a block value
+  `s` scales that block's ΔW by exactly `s`; no tensor is copied or rescaled.
+- `model_with_hooks`: a MODEL clone that applies a hook group on its own, without Set CLIP Hooks or
+  conditioning hooks. ComfyUI applies weight hooks only for conditionings that carry them, so an
+  OUTER_SAMPLE wrapper adds the group to every conditioning (merged with hooks already there, so a
+  LoRA connected both ways is applied once: hooks compare by reference) and registers it the way
+  the sampler registers conditioning hooks.
+"""
+
+from collections import defaultdict
+
+import comfy.hooks
+import comfy.lora
+import comfy.patcher_extension
+import comfy.samplers
+
+WRAPPER_KEY = "lora_weights_builder.model_hooks"
+
+
+class BlockWeightedLoraHook(comfy.hooks.WeightHook):
+    """A LoRA weight hook with a strength multiplier per LoRA module name (missing: 1.0, 0: not patched)."""
+
+    def __init__(self, strength_model=1.0, strength_clip=1.0, module_multipliers=None):
+        super().__init__(strength_model=strength_model, strength_clip=strength_clip)
+        self.module_multipliers: dict[str, float] = dict(module_multipliers or {})
+
+    def add_hook_patches(self, model, model_options, target_dict, registered):
+        if not self.should_register(model, model_options, target_dict, registered):
+            return False
+        is_clip = target_dict.get("target", None) == comfy.hooks.EnumWeightTarget.Clip
+        strength = self._strength_clip if is_clip else self._strength_model
+        key_map = comfy.lora.model_lora_keys_clip(model.model, {}) if is_clip else \
+            comfy.lora.model_lora_keys_unet(model.model, {})
+        patches = comfy.lora.load_lora(self.weights, key_map, log_missing=False)
+        for multiplier, group in _group_by_multiplier(patches, key_map, self.weights, self.module_multipliers):
+            model.add_hook_patches(hook=self, patches=group, strength_patch=strength * multiplier)
+        registered.add(self)
+        return True
+
+    def clone(self):
+        c = super().clone()
+        c.module_multipliers = self.module_multipliers
+        return c
+
+
+def _group_by_multiplier(patches, key_map, lora_sd, module_multipliers):
+    """Split load_lora's patches into groups of equal multiplier; multiplier-0 patches are dropped."""
+    if not module_multipliers:
+        yield 1.0, patches
+        return
+    prefixes = set()
+    for key in lora_sd:
+        for i, ch in enumerate(key):
+            if ch == ".":
+                prefixes.add(key[:i])
+    module_of_patch = {}
+    for lora_module, target in key_map.items():
+        if lora_module in prefixes:
+            module_of_patch.setdefault(target, lora_module)
+    groups: dict[float, dict] = defaultdict(dict)
+    for patch_key, patch in patches.items():
+        multiplier = module_multipliers.get(module_of_patch.get(patch_key), 1.0)
+        if multiplier != 0.0:
+            groups[multiplier][patch_key] = patch
+    yield from groups.items()
+
+
+def create_block_weighted_hook(lora_sd, strength_model, strength_clip, module_multipliers=None):
+    group = comfy.hooks.HookGroup()
+    hook = BlockWeightedLoraHook(strength_model, strength_clip, module_multipliers)
+    hook.weights = lora_sd
+    group.add(hook)
+    return group
+
+
+def model_with_hooks(model, hooks):
+    """A clone of `model` that applies `hooks` in every sampling run, on every conditioning."""
+    patched = model.clone()
+    patched.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY,
+                                 _apply_hooks_to_all_conds(hooks))
+    return patched
+
+
+def _apply_hooks_to_all_conds(hooks):
+    def outer_sample(executor, *args, **kwargs):
+        guider = executor.class_obj
+        merged_by_group: dict[int, comfy.hooks.HookGroup] = {}
+        for conds in guider.conds.values():
+            for cond in conds:
+                existing = cond.get("hooks")
+                key = id(existing)
+                if key not in merged_by_group:
+                    merged_by_group[key] = comfy.hooks.HookGroup.combine_all_hooks([existing, hooks])
+                cond["hooks"] = merged_by_group[key]
+        all_hooks = comfy.hooks.HookGroup.combine_all_hooks(list(merged_by_group.values()))
+        target = comfy.hooks.create_target_dict(comfy.hooks.EnumWeightTarget.Model)
+        registered = guider.model_patcher.register_all_hook_patches(all_hooks, target, guider.model_options)
+        guider.model_options["registered_hooks"] = registered
+        comfy.samplers.filter_registered_hooks_on_conds(guider.conds, guider.model_options)
+        if comfy.samplers.get_total_hook_groups_in_conds(guider.conds) <= 1:
+            guider.model_patcher.hook_mode = comfy.hooks.EnumHookMode.MinVram
+        return executor(*args, **kwargs)
+
+    return outer_sample
