@@ -1,0 +1,203 @@
+"""The inspection cache: keyed by file identity, bounded, and one computation per key under concurrency."""
+
+import os
+import threading
+import time
+
+import pytest
+from lora_weights_builder.modules.inspect_cache import InspectCache
+
+
+@pytest.fixture
+def lora(tmp_path):
+    path = tmp_path / "a.safetensors"
+    path.write_bytes(b"one")
+    return path
+
+
+class Counter:
+    def __init__(self, value="v", delay=0.0):
+        self.calls = 0
+        self.value = value
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        return f"{self.value}{self.calls}"
+
+
+def test_second_call_is_a_hit(lora):
+    cache, fn = InspectCache(), Counter()
+    assert cache.get_or_compute(lora, "arch", fn) == "v1"
+    assert cache.get_or_compute(lora, "arch", fn) == "v1"
+    assert fn.calls == 1
+    stats = cache.stats()
+    assert (stats.hits, stats.misses, stats.size) == (1, 1, 1)
+
+
+def test_kinds_are_separate(lora):
+    cache = InspectCache()
+    cache.get_or_compute(lora, "arch", lambda: "A")
+    assert cache.get_or_compute(lora, "stats", lambda: "S") == "S"
+
+
+def test_same_file_through_another_path_is_a_hit(lora, tmp_path):
+    cache, fn = InspectCache(), Counter()
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(lora)
+    cache.get_or_compute(lora, "arch", fn)
+    cache.get_or_compute(tmp_path / "sub" / ".." / "a.safetensors", "arch", fn)
+    cache.get_or_compute(link, "arch", fn)
+    assert fn.calls == 1
+
+
+def test_editing_the_file_recomputes_and_drops_the_old_version(lora):
+    cache, fn = InspectCache(), Counter()
+    cache.get_or_compute(lora, "arch", fn)
+    lora.write_bytes(b"changed content")
+    assert cache.get_or_compute(lora, "arch", fn) == "v2"
+    assert cache.stats().size == 1  # the stale entry is gone, not just shadowed
+
+
+def test_same_size_new_mtime_recomputes(lora):
+    cache, fn = InspectCache(), Counter()
+    cache.get_or_compute(lora, "arch", fn)
+    st = lora.stat()
+    os.utime(lora, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    cache.get_or_compute(lora, "arch", fn)
+    assert fn.calls == 2
+
+
+def test_refresh_recomputes(lora):
+    cache, fn = InspectCache(), Counter()
+    cache.get_or_compute(lora, "arch", fn)
+    assert cache.get_or_compute(lora, "arch", fn, refresh=True) == "v2"
+    assert cache.get_or_compute(lora, "arch", fn) == "v2"
+
+
+def test_clear_and_invalidate(lora, tmp_path):
+    other = tmp_path / "b.safetensors"
+    other.write_bytes(b"b")
+    cache, fn = InspectCache(), Counter()
+    cache.get_or_compute(lora, "arch", fn)
+    cache.get_or_compute(lora, "stats", fn)
+    cache.get_or_compute(other, "arch", fn)
+    assert cache.invalidate(lora) == 2
+    assert cache.stats().size == 1
+    cache.clear()
+    assert cache.stats().size == 0
+    cache.get_or_compute(other, "arch", fn)
+    assert fn.calls == 4
+
+
+def test_missing_file_raises(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        InspectCache().get_or_compute(tmp_path / "gone.safetensors", "arch", lambda: 1)
+
+
+def test_bound_evicts_least_recently_used(tmp_path):
+    files = []
+    for i in range(4):
+        files.append(tmp_path / f"{i}.safetensors")
+        files[-1].write_bytes(b"x")
+    cache, fn = InspectCache(max_entries=3), Counter()
+    for f in files[:3]:
+        cache.get_or_compute(f, "arch", fn)
+    cache.get_or_compute(files[0], "arch", fn)  # touch 0: 1 is now the oldest
+    cache.get_or_compute(files[3], "arch", fn)  # evicts 1
+    assert cache.stats().size == 3 and cache.stats().evictions == 1
+    calls = fn.calls
+    cache.get_or_compute(files[0], "arch", fn)
+    cache.get_or_compute(files[2], "arch", fn)
+    assert fn.calls == calls
+    cache.get_or_compute(files[1], "arch", fn)
+    assert fn.calls == calls + 1
+
+
+def test_invalid_bound():
+    with pytest.raises(ValueError, match="max_entries"):
+        InspectCache(max_entries=0)
+
+
+def test_concurrent_callers_compute_once(lora):
+    cache, fn = InspectCache(), Counter(delay=0.2)
+    barrier = threading.Barrier(8)
+    results = []
+
+    def worker():
+        barrier.wait()
+        results.append(cache.get_or_compute(lora, "stats", fn))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert fn.calls == 1
+    assert results == ["v1"] * 8
+
+
+def test_concurrent_different_keys_run_in_parallel(tmp_path):
+    """One slow file must not serialise the others: the lock is not held while computing."""
+    files = [tmp_path / f"{i}.safetensors" for i in range(4)]
+    for f in files:
+        f.write_bytes(b"x")
+    cache = InspectCache()
+    start = time.monotonic()
+    threads = [threading.Thread(target=cache.get_or_compute, args=(f, "stats", Counter(delay=0.3))) for f in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert time.monotonic() - start < 1.0  # 4 x 0.3 s if serialised
+    assert cache.stats().size == 4
+
+
+def test_failure_is_shared_but_not_cached(lora):
+    cache = InspectCache()
+    gate = threading.Event()
+    calls = []
+
+    def failing():
+        calls.append(1)
+        gate.wait(5)
+        raise ValueError("bad header")
+
+    errors = []
+
+    def worker():
+        try:
+            cache.get_or_compute(lora, "arch", failing)
+        except ValueError as err:
+            errors.append(str(err))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert errors == ["bad header"] * 3 and len(calls) == 1
+    assert cache.get_or_compute(lora, "arch", lambda: "ok") == "ok"
+
+
+def test_result_computed_across_a_clear_is_not_stored(lora):
+    cache = InspectCache()
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(5)
+        return "old"
+
+    t = threading.Thread(target=cache.get_or_compute, args=(lora, "arch", slow))
+    t.start()
+    started.wait(5)
+    cache.clear()
+    release.set()
+    t.join(10)
+    assert cache.get_or_compute(lora, "arch", lambda: "new") == "new"
