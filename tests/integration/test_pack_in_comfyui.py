@@ -45,7 +45,7 @@ def test_pack_info_route(comfy_server):
 
 
 def test_lora_info_node_runs_through_prompt(comfy_server):
-    lora = make_lora(comfy_server.loras_dir / "foundation_sdxl.safetensors", arch="SDXL", seed=3)
+    lora = make_lora(comfy_server.loras_dir / "foundation_sdxl.safetensors", arch="SDXL", seed=3).path.path
     prompt = {
         "1": {"class_type": "LoraWeightsBuilderInfo", "inputs": {"lora_name": lora.name}},
         "2": preview("1", 0),
