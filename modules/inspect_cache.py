@@ -32,6 +32,7 @@ class CacheStats:
     evictions: int
     size: int
     max_entries: int
+    bytes: int = 0
 
 
 def file_key(path: str | os.PathLike, kind: str) -> CacheKey:
@@ -42,10 +43,20 @@ def file_key(path: str | os.PathLike, kind: str) -> CacheKey:
 
 
 class InspectCache:
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES):
+    """Bounded by entry count, and by total size when `size_of` is given (`max_bytes`): a value
+    larger than `max_bytes` on its own is returned but never stored."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, *, max_bytes: int | None = None,
+                 size_of: Callable[[object], int] | None = None):
         if max_entries < 1:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
+        if (max_bytes is None) != (size_of is None):
+            raise ValueError("max_bytes and size_of go together")
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._size_of = size_of
+        self._sizes: dict[CacheKey, int] = {}
+        self._bytes = 0
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, object] = OrderedDict()
         self._by_path: dict[str, set[CacheKey]] = {}
@@ -94,15 +105,23 @@ class InspectCache:
         siblings = self._by_path.setdefault(path, set())
         for stale in [k for k in siblings if k[3] == kind and k != key]:  # an older version of this file
             self._drop(stale)
+        size = self._size_of(value) if self._size_of else 0
+        if self.max_bytes is not None and size > self.max_bytes:
+            if not siblings:
+                del self._by_path[path]
+            return
         self._entries[key] = value
         self._entries.move_to_end(key)
+        self._sizes[key] = size
+        self._bytes += size
         siblings.add(key)
-        while len(self._entries) > self.max_entries:
+        while len(self._entries) > self.max_entries or (self.max_bytes is not None and self._bytes > self.max_bytes):
             self._drop(next(iter(self._entries)))
             self._evictions += 1
 
     def _drop(self, key: CacheKey) -> None:
         del self._entries[key]
+        self._bytes -= self._sizes.pop(key, 0)
         siblings = self._by_path[key[0]]
         siblings.discard(key)
         if not siblings:
@@ -124,10 +143,13 @@ class InspectCache:
             self._generation += 1
             self._entries.clear()
             self._by_path.clear()
+            self._sizes.clear()
+            self._bytes = 0
 
     def stats(self) -> CacheStats:
         with self._lock:
-            return CacheStats(self._hits, self._misses, self._evictions, len(self._entries), self.max_entries)
+            return CacheStats(self._hits, self._misses, self._evictions, len(self._entries), self.max_entries,
+                              self._bytes)
 
 
 _shared = InspectCache()

@@ -9,7 +9,11 @@ from lwb_testkit.prompt_client import preview, run_prompt
 
 pytestmark = pytest.mark.comfy
 
-PACK_NODES = {"LoraWeightsBuilderInfo": "LoRA Info (Weights Builder)"}
+PACK_NODES = {
+    "MultiScheduledLoraLoader": "Multi Scheduled LoRA Loader",
+    "LoraWeightsBuilderInfo": "LoRA Info (Weights Builder)",
+    "LoraWeightsBuilderHooksReport": "Hooks Report (Weights Builder)",
+}
 
 
 def test_pack_imported_without_error(comfy_server, pack_module_name):
@@ -45,7 +49,7 @@ def test_pack_info_route(comfy_server):
 
 
 def test_lora_info_node_runs_through_prompt(comfy_server):
-    lora = make_lora(comfy_server.loras_dir / "foundation_sdxl.safetensors", arch="SDXL", seed=3).path.path
+    lora = make_lora(comfy_server.loras_dir / "foundation_sdxl.safetensors", arch="SDXL", seed=3).path
     prompt = {
         "1": {"class_type": "LoraWeightsBuilderInfo", "inputs": {"lora_name": lora.name}},
         "2": preview("1", 0),

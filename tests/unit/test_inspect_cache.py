@@ -201,3 +201,26 @@ def test_result_computed_across_a_clear_is_not_stored(lora):
     release.set()
     t.join(10)
     assert cache.get_or_compute(lora, "arch", lambda: "new") == "new"
+
+
+def test_byte_bound_evicts_least_recent_and_refuses_oversized(tmp_path):
+    files = []
+    for i in range(4):
+        f = tmp_path / f"f{i}.bin"
+        f.write_bytes(b"x" * (i + 1))
+        files.append(f)
+    cache = InspectCache(max_bytes=100, size_of=len)
+    for f in files[:3]:
+        cache.get_or_compute(f, "w", lambda f=f: "a" * 40)
+    stats = cache.stats()
+    assert (stats.size, stats.bytes, stats.evictions) == (2, 80, 1)
+    calls = []
+    assert cache.get_or_compute(files[3], "w", lambda: calls.append(1) or "b" * 101) == "b" * 101
+    assert cache.get_or_compute(files[3], "w", lambda: calls.append(1) or "b" * 101) == "b" * 101
+    assert len(calls) == 2, "a value larger than the whole budget must not be stored"
+    assert cache.stats().bytes == 80
+
+
+def test_byte_bound_needs_a_size_function():
+    with pytest.raises(ValueError, match="go together"):
+        InspectCache(max_bytes=10)

@@ -1,0 +1,106 @@
+"""One schedule item -> one scheduled, block-weighted LoRA hook group (ComfyUI glue).
+
+Every failure names the item: which LoRA, and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import comfy.hooks
+import comfy.lora
+import folder_paths
+
+from ..modules.architectures import UNKNOWN
+from ..modules.block_layouts import module_of_key, normalise_module
+from ..modules.block_weights import module_multipliers
+from ..modules.curves import Keyframe, compile_curve
+from ..modules.lora_facts import describe_lora
+from ..modules.lora_names import LoraNameError, resolve_lora_name
+from ..modules.schedule_model import LoraItem
+from .lora_loading import load_lora_state_dict
+from .scheduled_hooks import create_block_weighted_hook
+
+log = logging.getLogger(__name__)
+
+# Strengths closer to zero than this count as zero (seed 004 skips such LoRAs).
+ZERO_STRENGTH = 1e-6
+
+
+class LoraItemError(ValueError):
+    """A schedule item that cannot be applied; the message starts with the LoRA's name."""
+
+
+@dataclass
+class BuiltLora:
+    lora_name: str
+    arch: str
+    hooks: comfy.hooks.HookGroup | None
+    skipped: str | None
+    trigger_words: tuple[str, ...]
+
+
+def resolve_item_path(item: LoraItem) -> tuple[str, str]:
+    """(name as ComfyUI lists it, full path) for the item's LoRA."""
+    try:
+        name = resolve_lora_name(item.lora_name, folder_paths.get_filename_list("loras"))
+    except LoraNameError as err:
+        raise LoraItemError(str(err)) from None
+    return name, folder_paths.get_full_path_or_raise("loras", name)
+
+
+def keyframe_group(keyframes: list[Keyframe]) -> comfy.hooks.HookKeyframeGroup:
+    group = comfy.hooks.HookKeyframeGroup()
+    # Assigned at once: HookKeyframeGroup.add re-sorts the whole list on every call.
+    group.keyframes = [comfy.hooks.HookKeyframe(k.strength, k.start_percent, k.guarantee_steps) for k in keyframes]
+    group.reset()
+    return group
+
+
+def build_lora(item: LoraItem, model=None) -> BuiltLora:
+    name, path = resolve_item_path(item)
+    where = f"LoRA {name!r}"
+    for what, value in (("strength_model", item.strength_model), ("strength_clip", item.strength_clip)):
+        if not math.isfinite(value):
+            raise LoraItemError(f"{where}: {what} is {value}, not a finite number")
+    try:
+        facts = describe_lora(path)
+    except (OSError, ValueError) as err:
+        raise LoraItemError(f"{where}: cannot read the file: {err}") from None
+    arch = item.arch if item.arch and item.arch != UNKNOWN else facts.arch.arch
+    triggers = facts.trigger_words
+    if abs(item.strength_model) < ZERO_STRENGTH and abs(item.strength_clip) < ZERO_STRENGTH:
+        return BuiltLora(name, arch, None, "both strengths are 0", triggers)
+    try:
+        keyframes = compile_curve(item.points)
+    except ValueError as err:
+        raise LoraItemError(f"{where}: curve: {err}") from None
+    if keyframes is None:
+        return BuiltLora(name, arch, None, "its curve is 0 everywhere", triggers)
+    sd = load_lora_state_dict(path)
+    try:
+        multipliers = module_multipliers(arch, sd.keys(), item.preset, item.vectors)
+    except ValueError as err:
+        raise LoraItemError(f"{where}: {err}") from None
+    if model is not None:
+        check_matches_model(where, arch, sd, model)
+    hooks = create_block_weighted_hook(sd, item.strength_model, item.strength_clip, multipliers)
+    hooks.set_keyframes_on_hooks(keyframe_group(keyframes))
+    return BuiltLora(name, arch, hooks, None, triggers)
+
+
+def check_matches_model(where: str, arch: str, sd: dict, model) -> None:
+    """Raise when none of the LoRA's diffusion-model layers exist in `model`; log partial mismatches."""
+    key_map = comfy.lora.model_lora_keys_unet(model.model, {})
+    modules = {module_of_key(k)[0] for k in sd}
+    model_modules = {m for m in modules if normalise_module(m).scope == "model"}
+    missing = sorted(m for m in model_modules if m not in key_map)
+    if model_modules and len(missing) == len(model_modules):
+        model_name = type(model.model).__name__
+        raise LoraItemError(f"{where} ({arch}) matches no layer of the connected model ({model_name}); "
+                            f"is it a LoRA for another architecture? e.g. {missing[0]!r}")
+    if missing:
+        log.warning("%s: %d of %d diffusion-model layers are not in the model and will not be applied, e.g. %s",
+                    where, len(missing), len(model_modules), missing[:3])
