@@ -1,0 +1,263 @@
+"""The Multi Scheduled LoRA Loader node, in-process with real `comfy` and ComfyUI's real sampler.
+
+A tiny model (ComfyUI's `BaseModel`, SD1.5 config and sampling; its diffusion model is two Linear
+layers that record their weights at every call) shows the strength each LoRA module really had at
+each step, so the tests compare it with the drawn curve, and block values with the exact linear
+scaling, for every adapter format ComfyUI loads.
+"""
+
+import importlib
+import json
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+pytestmark = pytest.mark.comfy
+
+CURVES = {
+    "ramp": [(0.0, 0.0), (1.0, 1.0)],
+    "triangle": [(0.0, 0.0), (0.5, 1.0), (1.0, 0.0)],
+    "window": [(0.3, 1.0), (0.7, 1.0)],
+}
+
+
+class TwoLayerNet(torch.nn.Module):
+    def __init__(self, device=None, operations=None, dtype=None, **_):
+        super().__init__()
+        self.dtype = torch.float32
+        self.a = torch.nn.Linear(4, 4, bias=False, device=device)
+        self.b = torch.nn.Linear(4, 4, bias=False, device=device)
+        self.seen = []
+
+    def forward(self, x, timesteps=None, context=None, control=None, transformer_options=None, **_):
+        self.seen.append((self.a.weight.detach().clone(), self.b.weight.detach().clone()))
+        h = x.movedim(1, -1)
+        return (self.a(h) + self.b(h)).movedim(-1, 1) * 0.01
+
+
+def adapter_tensors(fmt, name, g):
+    """(tensors for module `name` of TwoLayerNet in format `fmt`, its ΔW at strength 1)."""
+    r = 2
+    up, down = torch.randn(4, r, generator=g), torch.randn(r, 4, generator=g)
+    if fmt == "lora_alpha":
+        return {f"lora_unet_{name}.lora_up.weight": up, f"lora_unet_{name}.lora_down.weight": down,
+                f"lora_unet_{name}.alpha": torch.tensor(1.0)}, up @ down * 0.5
+    if fmt == "lora_no_alpha":
+        return {f"lora_unet_{name}.lora_up.weight": up, f"lora_unet_{name}.lora_down.weight": down}, up @ down
+    if fmt == "peft":
+        return {f"diffusion_model.{name}.lora_B.weight": up, f"diffusion_model.{name}.lora_A.weight": down}, up @ down
+    if fmt == "loha":
+        w2a, w2b = torch.randn(4, r, generator=g), torch.randn(r, 4, generator=g)
+        return {f"lora_unet_{name}.hada_w1_a": up, f"lora_unet_{name}.hada_w1_b": down,
+                f"lora_unet_{name}.hada_w2_a": w2a, f"lora_unet_{name}.hada_w2_b": w2b,
+                f"lora_unet_{name}.alpha": torch.tensor(2.0)}, (up @ down) * (w2a @ w2b)
+    if fmt == "lokr":
+        w1, w2 = torch.randn(2, 2, generator=g), torch.randn(2, 2, generator=g)
+        return {f"lora_unet_{name}.lokr_w1": w1, f"lora_unet_{name}.lokr_w2": w2}, torch.kron(w1, w2)
+    if fmt == "full_diff":
+        diff = torch.randn(4, 4, generator=g)
+        return {f"lora_unet_{name}.diff": diff}, diff
+    if fmt == "dora":
+        # The DoRA change depends on the base weight: measured, not predicted (None).
+        return {f"lora_unet_{name}.lora_up.weight": up, f"lora_unet_{name}.lora_down.weight": down,
+                f"lora_unet_{name}.dora_scale": torch.rand(4, 1, generator=g) + 0.5}, None
+    raise ValueError(fmt)
+
+
+FORMATS = ["lora_alpha", "lora_no_alpha", "peft", "loha", "lokr", "full_diff", "dora"]
+
+
+@pytest.fixture(scope="module")
+def env(comfy, tmp_path_factory):
+    loras = tmp_path_factory.mktemp("inproc_loras")
+    comfy.folder_paths.add_model_folder_path("loras", str(loras), is_default=True)
+    loader_mod = importlib.import_module("lora_weights_builder.nodes.multi_scheduled_lora_loader")
+    return loras, loader_mod.MultiScheduledLoraLoader()
+
+
+def write_lora(loras, fmt, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    sd, deltas = {}, {}
+    for name in ("a", "b"):
+        tensors, delta = adapter_tensors(fmt, name, g)
+        sd.update(tensors)
+        deltas[name] = delta
+    path = loras / f"{fmt}_{seed}.safetensors"
+    save_file(sd, str(path))
+    return path.name, deltas
+
+
+def tiny_model(comfy):
+    config = comfy.supported_models.SD15({})
+    base = comfy.model_base.BaseModel(config, device=torch.device("cpu"), unet_model=TwoLayerNet)
+    with torch.no_grad():
+        base.diffusion_model.a.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(7)))
+        base.diffusion_model.b.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(8)))
+    patcher = comfy.model_patcher.ModelPatcher(base, load_device=torch.device("cpu"),
+                                               offload_device=torch.device("cpu"))
+    return base, patcher
+
+
+def sample(patcher, steps, scheduler="normal", sampler="euler"):
+    import comfy.sample
+
+    ctx = torch.zeros(1, 1, 8)
+    noise = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    comfy.sample.sample(patcher, noise, steps, 1.0, sampler, scheduler, [[ctx, {}]], [[ctx, {}]],
+                        torch.zeros(1, 4, 8, 8), disable_pbar=True, seed=0)
+
+
+def config(name, points, strength=1.0, vectors=None):
+    return json.dumps([{"lora_name": name, "strength_model": strength, "strength_clip": 1.0, "enabled": True,
+                        "points": [{"x": x, "y": y} for x, y in points], "vectors": vectors or {}}])
+
+
+def project(weight, w0, delta):
+    return float(((weight - w0) * delta).sum() / (delta * delta).sum())
+
+
+def sigma_percent(model_sampling, sigma):
+    lo, hi = 0.0, 1.0
+    for _ in range(48):
+        mid = (lo + hi) / 2
+        if model_sampling.percent_to_sigma(mid) >= sigma:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@pytest.mark.parametrize("scheduler", ["normal", "karras"])
+@pytest.mark.parametrize("steps", [4, 20, 30])
+@pytest.mark.parametrize("curve", list(CURVES))
+def test_strength_at_each_step_follows_the_drawn_curve(comfy, env, curve, steps, scheduler):
+    from lora_weights_builder.modules.curves import evaluate, pad_points
+
+    import comfy.samplers
+
+    loras, node = env
+    name, deltas = write_lora(loras, "lora_alpha", seed=1)
+    base, patcher = tiny_model(comfy)
+    w0 = base.diffusion_model.a.weight.detach().clone()
+    model, _, _, _ = node.process(config(name, CURVES[curve], strength=0.8), model=patcher)
+    sample(model, steps, scheduler)
+
+    net = base.diffusion_model
+    sigmas = comfy.samplers.calculate_sigmas(base.model_sampling, scheduler, steps)
+    padded = pad_points(CURVES[curve])
+    assert len(net.seen) == steps
+    for i, (wa, _) in enumerate(net.seen):
+        q = sigma_percent(base.model_sampling, float(sigmas[i]))
+        q_next = sigma_percent(base.model_sampling, float(sigmas[i + 1])) if i + 1 < steps else 1.0
+        drawn = evaluate(padded, q)
+        change_over_step = abs(evaluate(padded, q_next) - drawn)
+        applied = project(wa, w0, deltas["a"]) / 0.8
+        assert abs(applied - drawn) <= max(0.0051, change_over_step) + 1e-4, (curve, steps, scheduler, i, q)
+    assert torch.equal(net.a.weight, w0), "weights restored after sampling"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_block_value_scales_the_weight_change_linearly(comfy, env, fmt):
+    loras, node = env
+    name, _ = write_lora(loras, fmt, seed=2)
+
+    def change_at(value):
+        base, patcher = tiny_model(comfy)
+        w0 = base.diffusion_model.a.weight.detach().clone()
+        vectors = {} if value == 1.0 else {"other": value}
+        model, _, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], vectors=vectors), model=patcher)
+        sample(model, 2)
+        return base.diffusion_model.seen[0][0] - w0
+
+    unit = change_at(1.0)
+    assert unit.abs().max() > 1e-3, "the LoRA changes the weight"
+    for s in (-1.0, 0.0, 0.5, 2.0):
+        got = change_at(s)
+        rel = float((got - s * unit).norm() / unit.norm())
+        assert rel < 1e-5, (fmt, s, rel)
+
+
+def test_strength_model_scales_every_module(comfy, env):
+    loras, node = env
+    name, deltas = write_lora(loras, "lora_no_alpha", seed=3)
+    base, patcher = tiny_model(comfy)
+    w0a = base.diffusion_model.a.weight.detach().clone()
+    model, hooks, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], strength=0.5), model=patcher)
+    sample(model, 3)
+    assert all(project(wa, w0a, deltas["a"]) == pytest.approx(0.5, abs=1e-5) for wa, _ in base.diffusion_model.seen)
+
+
+def test_model_output_cloned_downstream_keeps_the_schedule(comfy, env):
+    loras, node = env
+    name, deltas = write_lora(loras, "lora_alpha", seed=4)
+    base, patcher = tiny_model(comfy)
+    w0 = base.diffusion_model.a.weight.detach().clone()
+    model, _, _, _ = node.process(config(name, [(0.0, 0.0), (0.5, 0.0), (0.51, 1.0), (1.0, 1.0)]), model=patcher)
+    sample(model.clone().clone(), 10)
+    seen = [project(wa, w0, deltas["a"]) for wa, _ in base.diffusion_model.seen]
+    assert seen[0] == pytest.approx(0.0, abs=1e-4)
+    assert seen[-1] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_zero_curve_skips_the_lora_and_model_is_untouched(comfy, env):
+    loras, node = env
+    name, _ = write_lora(loras, "lora_alpha", seed=5)
+    base, patcher = tiny_model(comfy)
+    w0 = base.diffusion_model.a.weight.detach().clone()
+    model, hooks, _, _ = node.process(config(name, [(0.0, 0.0), (1.0, 0.0)]), model=patcher)
+    assert hooks is None
+    sample(model, 3)
+    assert all(torch.equal(wa, w0) for wa, _ in base.diffusion_model.seen)
+
+
+TINY_CLIP = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_hidden_layers": 2,
+             "projection_dim": 32}
+
+
+def tiny_clip(comfy):
+    import comfy.supported_models_base
+
+    target = comfy.supported_models_base.ClipTarget(comfy.sd1_clip.SD1Tokenizer, comfy.sd1_clip.SD1ClipModel)
+    clip = comfy.sd.CLIP(target=target, model_options={"clip_l_model_config": TINY_CLIP})
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in clip.cond_stage_model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.02)
+    return clip
+
+
+def test_hooks_through_set_clip_hooks_match_the_classic_loader_per_block(comfy, env):
+    """HOOKS -> Set CLIP Hooks (schedule_clip) -> CLIPTextEncode gives, in each scheduled range, the
+    conditioning of a classically patched CLIP at that strength, with the te_layer_0 block at 0.5."""
+    import comfy_extras.nodes_hooks as core_hooks
+    import nodes as core_nodes
+
+    loras, node = env
+    g = torch.Generator().manual_seed(9)
+    sd = {}
+    for layer in (0, 1):
+        sd[f"lora_te_text_model_encoder_layers_{layer}_mlp_fc1.lora_up.weight"] = torch.randn(64, 2, generator=g)
+        sd[f"lora_te_text_model_encoder_layers_{layer}_mlp_fc1.lora_down.weight"] = torch.randn(2, 32, generator=g)
+    save_file(sd, str(loras / "te_only.safetensors"))
+    points = [(0.0, 0.0), (0.5, 0.0), (0.51, 1.0), (1.0, 1.0)]
+    _, hooks, _, _ = node.process(json.dumps([{
+        "lora_name": "te_only.safetensors", "strength_model": 1.0, "strength_clip": 0.8, "enabled": True,
+        "points": [{"x": x, "y": y} for x, y in points], "vectors": {"te_layer_0": 0.5}}]))
+    clip = tiny_clip(comfy)
+    (hooked,) = core_hooks.SetClipHooks().apply_hooks(clip=clip, schedule_clip=True, apply_to_conds=True, hooks=hooks)
+    (conds,) = core_nodes.CLIPTextEncode().encode(hooked, "a photo of a cat")
+
+    reference_sd = dict(sd)
+    key = "lora_te_text_model_encoder_layers_0_mlp_fc1.lora_up.weight"
+    reference_sd[key] = sd[key] * 0.5
+    final = [c for c, d in conds if d["clip_start_percent"] >= 0.5]
+    assert final, [(d["clip_start_percent"], d["clip_end_percent"]) for _, d in conds]
+    ref_clip = comfy.sd.load_lora_for_models(None, clip, reference_sd, 0.0, 0.8)[1]
+    (ref,) = core_nodes.CLIPTextEncode().encode(ref_clip, "a photo of a cat")
+    assert float((final[-1] - ref[0][0]).abs().max()) < 1e-5
+    (plain,) = core_nodes.CLIPTextEncode().encode(clip, "a photo of a cat")
+    early = [c for c, d in conds if d["clip_start_percent"] == 0.0]
+    assert float((early[0] - plain[0][0]).abs().max()) < 1e-6, "strength 0 before x=0.5"
+    assert float((final[-1] - plain[0][0]).abs().max()) > 1e-4, "the LoRA changes the encoding"
+    assert all("hooks" in d for _, d in conds)
