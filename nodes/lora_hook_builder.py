@@ -21,7 +21,7 @@ from ..modules.lora_facts import describe_lora
 from ..modules.lora_names import LoraNameError, resolve_lora_name
 from ..modules.schedule_model import LoraItem
 from .lora_loading import load_lora_state_dict
-from .scheduled_hooks import create_block_weighted_hook
+from .scheduled_hooks import SigmaCachedKeyframeGroup, create_block_weighted_hook
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def resolve_item_path(item: LoraItem) -> tuple[str, str]:
 
 
 def keyframe_group(keyframes: list[Keyframe]) -> comfy.hooks.HookKeyframeGroup:
-    group = comfy.hooks.HookKeyframeGroup()
+    group = SigmaCachedKeyframeGroup()
     # Assigned at once: HookKeyframeGroup.add re-sorts the whole list on every call.
     group.keyframes = [comfy.hooks.HookKeyframe(k.strength, k.start_percent, k.guarantee_steps) for k in keyframes]
     group.reset()

@@ -13,6 +13,8 @@ Two pieces:
   the sampler registers conditioning hooks.
 """
 
+import threading
+import weakref
 from collections import defaultdict
 
 import comfy.hooks
@@ -21,6 +23,39 @@ import comfy.patcher_extension
 import comfy.samplers
 
 WRAPPER_KEY = "lora_weights_builder.model_hooks"
+# Per model_sampling object (weakly held, so a model's table goes with the model): percent -> sigma.
+# Bounded per model by MAX_SIGMA_ENTRIES; guarded by a lock since prompts may run in several threads.
+MAX_SIGMA_ENTRIES = 65536
+_sigma_tables: "weakref.WeakKeyDictionary[object, dict[float, float]]" = weakref.WeakKeyDictionary()
+_sigma_lock = threading.Lock()
+
+
+class SigmaCachedKeyframeGroup(comfy.hooks.HookKeyframeGroup):
+    """A keyframe group that remembers `percent_to_sigma` per model.
+
+    ComfyUI converts every keyframe's start percent to a sigma for every conditioning that carries
+    the hook, at every sampling run; a curve compiled to a few hundred keyframes then costs
+    hundreds of scalar torch calls per run. The conversion only depends on the model's sampling,
+    so it is computed once per (model_sampling, percent).
+    """
+
+    def initialize_timesteps(self, model):
+        ms = model.model_sampling
+        with _sigma_lock:
+            table = _sigma_tables.setdefault(ms, {})
+            for keyframe in self.keyframes:
+                sigma = table.get(keyframe.start_percent)
+                if sigma is None:
+                    sigma = ms.percent_to_sigma(keyframe.start_percent)
+                    if len(table) < MAX_SIGMA_ENTRIES:
+                        table[keyframe.start_percent] = sigma
+                keyframe.start_t = sigma
+
+    def clone(self):
+        c = SigmaCachedKeyframeGroup()
+        c.keyframes = [keyframe.clone() for keyframe in self.keyframes]
+        c._set_first_as_current()
+        return c
 
 
 class BlockWeightedLoraHook(comfy.hooks.WeightHook):
