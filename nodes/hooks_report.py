@@ -18,7 +18,8 @@ def describe_hook(hook) -> dict:
             "lora_tensors": len(hook.weights or {}),
             "block_weighted_modules": len(getattr(hook, "module_multipliers", {}) or {}),
         })
-    out["keyframes"] = [[k.start_percent, k.strength, k.guarantee_steps] for k in hook.hook_keyframe.keyframes]
+    out["keyframes"] = [[round(k.start_percent, 6), round(k.strength, 6), k.guarantee_steps]
+                        for k in hook.hook_keyframe.keyframes]
     return out
 
 
@@ -36,7 +37,8 @@ class HooksReport:
         return {"required": {"hooks": ("HOOKS",)}}
 
     def report(self, hooks):
-        return (json.dumps([describe_hook(h) for h in hooks.hooks], indent=1),)
+        # One hook per line: readable in a Preview node, and still one JSON document.
+        return ("[\n" + ",\n".join(json.dumps(describe_hook(h)) for h in hooks.hooks) + "\n]",)
 
 
 NODES = (HooksReport,)

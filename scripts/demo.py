@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from lwb_testkit.comfy_server import ComfyServer  # noqa: E402
-from lwb_testkit.lora_factory import make_demo_library  # noqa: E402
+from lwb_testkit.demo_library import make_demo_library  # noqa: E402
 
 EXAMPLE_WORKFLOWS = REPO / "example_workflows"
 

@@ -26,3 +26,32 @@ def test_frontend_loads_pack_extension(comfy_server, pack_module_name, tmp_path)
     assert result["packConsoleErrors"] == []
     assert result["packPageErrors"] == []
     assert (tmp_path / "smoke.png").stat().st_size > 10_000
+
+
+def test_example_workflow_runs_from_the_browser(comfy_server, tmp_path):
+    """The README's example workflow, loaded into the real frontend and queued from the page, runs."""
+    from lwb_testkit.demo_library import make_demo_library
+
+    make_demo_library(comfy_server.loras_dir / "demo")
+    workflow = json.loads((BROWSER_DIR.parents[1] / "example_workflows" / "scheduled_loras_sdxl.json").read_text())
+    for node in workflow["nodes"]:
+        if node["type"] == "MultiScheduledLoraLoader":
+            config = json.loads(node["widgets_values"][0])
+            for item in config["profiles"]["Default"]["loras"]:
+                item["lora_name"] = "demo/" + item["lora_name"]
+            node["widgets_values"][0] = json.dumps(config)
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(workflow))
+    result = run_browser_script("run_workflow.mjs", comfy_server.url, str(path))
+    assert result["nodeTypes"][0] == "MultiScheduledLoraLoader"
+    entry = result["entry"]
+    assert entry["status"]["status_str"] == "success", entry["status"]
+    outputs = entry["outputs"]
+    schedule = outputs["2"]["text"][0].splitlines()
+    assert schedule[0] == "<lora:aiko_sdxl:0.9:1:0,1;0.6,1;1,0.4:preset=BALANCED>"
+    assert schedule[1].endswith(":vectors=input_4=0.6;output_3=1.2>")
+    assert outputs["3"]["text"][0] == "aiko, blue kimono, watercolor"
+    report = json.loads(outputs["5"]["text"][0])
+    assert [h["strength_model"] for h in report] == [0.9, 0.7]
+    assert all(h["block_weighted_modules"] > 0 for h in report)
+    assert result["pageErrors"] == []
