@@ -12,7 +12,14 @@ def comfy_model_folders() -> ModelFolders:
         list_names=folder_paths.get_filename_list,
         full_path=folder_paths.get_full_path,
         folder_roots=folder_paths.get_folder_paths,
+        user_dir=folder_paths.get_user_directory,
+        notify=_send_sync,
     )
+
+
+def _send_sync(event: str, data: dict) -> None:
+    """Send `event` to every browser; `send_sync` hands the message to the server loop thread-safely."""
+    PromptServer.instance.send_sync(event, data)
 
 
 def mount_routes() -> None:

@@ -13,11 +13,17 @@ from pathlib import Path
 @dataclass(frozen=True)
 class ModelFolders:
     """`list_names(kind)` lists the names ComfyUI offers for `kind` ("loras", "checkpoints");
-    `full_path(kind, name)` resolves one of those names to its file, or None."""
+    `full_path(kind, name)` resolves one of those names to its file, or None.
+
+    `user_dir()` is ComfyUI's user directory (where the library database lives, never beside the models)
+    and `notify(event, data)` sends an event to the browsers (ComfyUI's websocket `send_sync`; callable
+    from any thread). Both are optional for route groups that do not need them."""
 
     list_names: Callable[[str], list[str]]
     full_path: Callable[[str, str], str | None]
     folder_roots: Callable[[str], list[str]]
+    user_dir: Callable[[], str] | None = None
+    notify: Callable[[str, dict], None] | None = None
 
     def resolve(self, kind: str, name: str) -> Path | None:
         """The file behind `name` if, and only if, ComfyUI lists that exact name for `kind`."""

@@ -2,9 +2,19 @@
 
 from aiohttp import web
 
+from .compat_routes import CompatRoutes
+from .config_routes import ConfigRoutes
+from .inspect_routes import InspectRoutes
+from .library_routes import LibraryRoutes
 from .model_folders import ModelFolders
 from .pack_info import PackInfoRoutes
+from .preview_routes import PreviewRoutes
 
 
 def add_routes(routes: web.RouteTableDef, folders: ModelFolders) -> None:
     PackInfoRoutes(folders).add_routes(routes)
+    ConfigRoutes(folders).add_routes(routes)
+    InspectRoutes(folders).add_routes(routes)
+    CompatRoutes(folders).add_routes(routes)
+    PreviewRoutes(folders).add_routes(routes)
+    LibraryRoutes(folders).add_routes(routes)

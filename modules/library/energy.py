@@ -1,0 +1,65 @@
+"""Block energy of library entries: computed on demand (it reads every tensor), stored per content id.
+
+Stored per content id, so copies and moved files share one result and a rescan keeps it. A file that
+cannot be measured is stored as `failed` with the reason, and not retried until its content changes
+(a new content id) or a caller forces it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sqlite3
+import time
+
+from ..block_energy import compute_stats
+from . import store
+
+log = logging.getLogger(__name__)
+
+DONE, FAILED, PENDING = "done", "failed", "pending"
+
+
+def stored_energy(conn: sqlite3.Connection, content_id: str) -> dict | None:
+    row = conn.execute("SELECT status, stats, error, arch FROM energy WHERE id = ?", (content_id,)).fetchone()
+    if row is None:
+        return None
+    return {"status": row["status"], "stats": json.loads(row["stats"]) if row["stats"] else None,
+            "error": row["error"], "arch": row["arch"]}
+
+
+def compute_energy(conn: sqlite3.Connection, content_id: str, *, force: bool = False) -> dict | None:
+    """The stored energy of `content_id`, computing it first when missing (or `force`); None: unknown id."""
+    if not force and (found := stored_energy(conn, content_id)) is not None:
+        return found
+    located = store.path_of(conn, content_id)
+    if located is None:
+        return None
+    path, arch = located
+    try:
+        stats, status, error = compute_stats(path, arch), DONE, None
+    except Exception as err:  # noqa: BLE001 - any failure of one file is recorded against that file
+        log.warning("block energy of %s failed: %s", path, err)
+        stats, status, error = None, FAILED, f"{type(err).__name__}: {err}"
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO energy(id, status, stats, error, arch, computed_at) VALUES (?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT(id) DO UPDATE SET status = excluded.status, stats = excluded.stats, "
+                 "error = excluded.error, arch = excluded.arch, computed_at = excluded.computed_at",
+                 (content_id, status, json.dumps(stats, allow_nan=False) if stats else None, error, arch,
+                  time.time()))
+    conn.execute("COMMIT")
+    return {"status": status, "stats": stats, "error": error, "arch": arch}
+
+
+def energy_csv(stats: dict) -> str:
+    """One row per block: block, label, tag, share of the total squared change, norm of the change."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["block", "label", "tag", "energy_share", "norm"])
+    meta = stats.get("block_metadata", {})
+    for block, share in stats["energy_distribution"].items():
+        writer.writerow([block, meta.get(block, {}).get("label", block), meta.get(block, {}).get("tag", ""),
+                         repr(share), repr(stats["block_norms"][block])])
+    return out.getvalue()

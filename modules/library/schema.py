@@ -1,0 +1,223 @@
+"""The library database: connection settings and additive schema migrations (`PRAGMA user_version`).
+
+The database lives in ComfyUI's user directory, never beside the models (read-only LoRA folders must
+work). Every connection uses WAL (readers never block the one writer and see a consistent snapshot),
+`synchronous=NORMAL` (a crash may lose the last transaction, never corrupt the file) and a busy timeout.
+
+Migrations only ever add tables, columns and indexes, one step per version, each in its own
+transaction, so a database written by an older pack opens in a newer one with its user data (profiles)
+intact. A database from a *newer* pack is refused with an error naming both versions instead of being
+half-understood.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+# Columns of `files` that hold what the scanner learned about one LoRA file (all rewritten on a change).
+_FILES_V1 = """
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,          -- absolute path as found under a root
+    root TEXT NOT NULL,             -- the loras root it was found under
+    name TEXT NOT NULL,             -- ComfyUI's name: path under the root, '/'-separated
+    id TEXT NOT NULL,               -- stable content id (ids.py)
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sidecar_fp TEXT NOT NULL,       -- names/sizes/mtimes of the sidecars and preview: a change re-reads them
+    folder TEXT NOT NULL,           -- folder part of `name` ('' at the root)
+    role TEXT NOT NULL,
+    role_version INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    family TEXT NOT NULL,
+    lineage TEXT,
+    arch_source TEXT NOT NULL,
+    arch_conflicts TEXT NOT NULL,   -- JSON list
+    category TEXT NOT NULL,
+    layout TEXT,
+    blocks TEXT NOT NULL,           -- JSON list of block ids present
+    rank INTEGER,
+    alpha REAL,
+    adapter TEXT NOT NULL,
+    has_clip INTEGER NOT NULL,
+    clip_encoders TEXT NOT NULL,    -- JSON list
+    tensor_count INTEGER NOT NULL,
+    trigger_words TEXT NOT NULL,    -- JSON list
+    tags TEXT NOT NULL,             -- JSON list
+    model_name TEXT NOT NULL,
+    base_model TEXT NOT NULL,       -- the sidecar's own base-model string, as written
+    sidecar TEXT,
+    sidecar_error TEXT,
+    preview TEXT,
+    error TEXT,                     -- why the file could not be read (it is still listed)
+    indexed_at REAL NOT NULL
+);
+CREATE INDEX files_id ON files(id);
+CREATE INDEX files_name ON files(name COLLATE NOCASE);
+CREATE INDEX files_family ON files(family);
+CREATE INDEX files_layout ON files(layout);
+CREATE INDEX files_role ON files(role);
+CREATE INDEX files_adapter ON files(adapter);
+CREATE INDEX files_has_clip ON files(has_clip);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE profiles (
+    pid INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    layout TEXT NOT NULL,
+    weights TEXT NOT NULL,          -- JSON list of numbers, exactly as given
+    notes TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+_ENERGY_V2 = """
+CREATE TABLE energy (
+    id TEXT PRIMARY KEY,            -- content id: duplicates and moved files share their energy
+    status TEXT NOT NULL,           -- 'done' | 'failed'
+    stats TEXT,                     -- JSON of block_energy.compute_stats
+    error TEXT,
+    arch TEXT NOT NULL,
+    computed_at REAL NOT NULL
+);
+"""
+
+# External-content FTS5 index over the searchable text, kept in step by triggers.
+_FTS_V3 = """
+CREATE VIRTUAL TABLE files_fts USING fts5(
+    name, model_name, trigger_words, tags, content='files', content_rowid='rowid',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER files_fts_ai AFTER INSERT ON files BEGIN
+    INSERT INTO files_fts(rowid, name, model_name, trigger_words, tags)
+    VALUES (new.rowid, new.name, new.model_name, new.trigger_words, new.tags);
+END;
+CREATE TRIGGER files_fts_ad AFTER DELETE ON files BEGIN
+    INSERT INTO files_fts(files_fts, rowid, name, model_name, trigger_words, tags)
+    VALUES ('delete', old.rowid, old.name, old.model_name, old.trigger_words, old.tags);
+END;
+CREATE TRIGGER files_fts_au AFTER UPDATE OF name, model_name, trigger_words, tags ON files BEGIN
+    INSERT INTO files_fts(files_fts, rowid, name, model_name, trigger_words, tags)
+    VALUES ('delete', old.rowid, old.name, old.model_name, old.trigger_words, old.tags);
+    INSERT INTO files_fts(rowid, name, model_name, trigger_words, tags)
+    VALUES (new.rowid, new.name, new.model_name, new.trigger_words, new.tags);
+END;
+INSERT INTO files_fts(files_fts) VALUES ('rebuild');
+"""
+
+
+# Indexes matching each ORDER BY of `store.SORTS`, so a first page is read in order, not sorted.
+_SORT_INDEXES_V4 = """
+DROP INDEX files_name;
+DROP INDEX files_family;
+DROP INDEX files_role;
+CREATE INDEX files_sort_name ON files(name COLLATE NOCASE, path);
+CREATE INDEX files_sort_size ON files(size, path);
+CREATE INDEX files_sort_modified ON files(mtime_ns, path);
+CREATE INDEX files_sort_family ON files(family, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_rank ON files(rank, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_role ON files(role, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_indexed ON files(indexed_at, path);
+CREATE INDEX files_arch ON files(arch);
+CREATE INDEX files_category ON files(category);
+CREATE INDEX files_folder ON files(folder);
+"""
+
+
+def fts5_available() -> bool:
+    """Whether this Python's sqlite3 was built with FTS5 (it is on CPython's official builds and Debian)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        return bool(conn.execute("SELECT sqlite_compileoption_used('ENABLE_FTS5')").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _fts_script() -> str:
+    if fts5_available():
+        return _FTS_V3
+    log.warning("this Python's sqlite3 has no FTS5: library text search falls back to LIKE (slower)")
+    return ""
+
+
+# One SQL script per schema version, in order; version N is MIGRATIONS[N - 1]. Only ever append.
+MIGRATIONS: tuple[Callable[[], str], ...] = (
+    lambda: _FILES_V1,
+    lambda: _ENERGY_V2,
+    _fts_script,
+    lambda: _SORT_INDEXES_V4,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def _statements(script: str) -> list[str]:
+    out, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise SchemaError(f"incomplete SQL statement in a migration: {buffer.strip()[:80]!r}")
+    return out
+
+
+def _apply(conn: sqlite3.Connection, version: int) -> None:
+    """Run migration `version` and bump user_version in one transaction (executescript would commit early)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= version:  # another connection migrated meanwhile
+            conn.execute("ROLLBACK")
+            return
+        for statement in _statements(MIGRATIONS[version - 1]()):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database to schema `target` (default: the newest); returns the version it is at."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise SchemaError(f"library database has schema version {current}, newer than this pack's {SCHEMA_VERSION}; "
+                          "update the pack or delete the database to rebuild it")
+    for version in range(current + 1, target + 1):
+        log.info("library database: migrating to schema version %d", version)
+        _apply(conn, version)
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def connect(db_path: str | Path, *, migrate_to: int | None = SCHEMA_VERSION) -> sqlite3.Connection:
+    """Open (creating folder and file if needed) the library database, migrated to `migrate_to`.
+
+    The connection is in autocommit mode (`isolation_level=None`): writers open their own
+    `BEGIN IMMEDIATE` transactions, readers each see one WAL snapshot per statement or transaction.
+    """
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if migrate_to is not None:
+        migrate(conn, migrate_to)
+    return conn
+
+
+def has_fts(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'files_fts'").fetchone() is not None

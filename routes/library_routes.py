@@ -1,0 +1,227 @@
+"""Library and block-weight profile routes (seed 000), all under `/mad-nodes/`.
+
+| route | answer |
+| --- | --- |
+| `GET library/search?...` (below) | `{total, page, page_size, items, scan}`; 400 `{error}` naming each bad parameter |
+| `GET library/entry/{id}` | every stored fact, `names` of all copies, `energy_status`; 404 |
+| `GET library/entry/{id}/energy[?force=1]` | `{status, stats, error, arch}` (computed on first request); 404 |
+| `GET library/entry/{id}/energy.csv` | block energy as CSV; 404, 409 when it could not be measured |
+| `POST library/rescan` | 202 `{started, status}` (a running scan is not restarted) |
+| `GET library/status` | scan state, last report, facet counts |
+| `GET library/duplicates` | `{groups: [{id, names}]}` |
+| `GET library/roles` | the folder -> role table and its version |
+| `GET profiles[?layout]`, `POST profiles` | list; create (201, 400 `{error, problems}`, 409 name taken) |
+| `GET/PUT/DELETE profiles/{pid}` | one profile; replace; delete (404 when missing) |
+| `GET profiles/{pid}/csv`, `POST profiles/import-csv` | CSV export; import a CSV as a new profile |
+| `GET profiles/layouts` | layouts and the profile lengths each accepts |
+
+Search parameters: `q` (words, prefix match), filters `family arch layout role format category folder`
+(comma = or), `clip preview error` (true/false), `sort` (store.SORTS), `order` asc|desc, `page`, `page_size`.
+
+Every database call runs in a worker thread (`asyncio.to_thread`); the event loop only routes. The
+first search or status request of a process starts the first scan (lazy start, nothing at import).
+All texts are JSON data; nothing is HTML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+from aiohttp import web
+
+from ..modules.library import Library, default_db_path, energy, profiles, store
+from ..modules.library.roles import role_table
+from .json_body import json_response
+from .model_folders import ModelFolders
+
+_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_BODY_BYTES = 1_000_000
+
+
+def _error(status: int, message: str, **extra) -> web.Response:
+    return json_response({"error": message, **extra}, status=status)
+
+
+def _content_id(request: web.Request) -> str | None:
+    value = request.match_info["id"]
+    return value if _ID.match(value) else None
+
+
+def _pid(request: web.Request) -> int | None:
+    value = request.match_info["pid"]
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+async def _json_body(request: web.Request):
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise ValueError(f"request body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(await request.text())
+    except ValueError as err:
+        raise ValueError(f"request body is not JSON: {err}") from None
+
+
+class LibraryRoutes:
+    def __init__(self, folders: ModelFolders, library: Library | None = None):
+        if library is None and folders.user_dir is not None:
+            library = Library(default_db_path(folders.user_dir()), lambda: folders.folder_roots("loras"),
+                              folders.notify)
+        self._library = library  # None: no user directory was given, every library route answers 503
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            raise web.HTTPServiceUnavailable(
+                text=json.dumps({"error": "the LoRA library is unavailable: no user directory configured"}),
+                content_type="application/json")
+        return self._library
+
+    def add_routes(self, routes: web.RouteTableDef) -> None:
+        p = "/mad-nodes/library"
+        routes.get(f"{p}/search")(self.search)
+        routes.get(f"{p}/entry/{{id}}")(self.entry)
+        routes.get(f"{p}/entry/{{id}}/energy")(self.entry_energy)
+        routes.get(f"{p}/entry/{{id}}/energy.csv")(self.entry_energy_csv)
+        routes.post(f"{p}/rescan")(self.rescan)
+        routes.get(f"{p}/status")(self.status)
+        routes.get(f"{p}/duplicates")(self.duplicates)
+        routes.get(f"{p}/roles")(self.roles)
+        routes.get("/mad-nodes/profiles")(self.list_profiles)
+        routes.post("/mad-nodes/profiles")(self.create_profile)
+        routes.get("/mad-nodes/profiles/layouts")(self.profile_layouts)
+        routes.post("/mad-nodes/profiles/import-csv")(self.import_profile_csv)
+        routes.get("/mad-nodes/profiles/{pid}")(self.get_profile)
+        routes.put("/mad-nodes/profiles/{pid}")(self.update_profile)
+        routes.delete("/mad-nodes/profiles/{pid}")(self.delete_profile)
+        routes.get("/mad-nodes/profiles/{pid}/csv")(self.profile_csv)
+
+    def close(self) -> None:
+        if self._library is not None:
+            self._library.stop(timeout=5)
+
+    async def _read(self, fn, *args):
+        return await asyncio.to_thread(self.library.read, fn, *args)
+
+    # -- library ----------------------------------------------------------------------------------
+    async def search(self, request: web.Request) -> web.Response:
+        try:
+            query = store.parse_query(dict(request.query))
+        except ValueError as err:
+            return _error(400, str(err))
+        await asyncio.to_thread(self.library.ensure_scanned)
+        result = await self._read(store.search, query)
+        result["scan"] = self.library.status()
+        return json_response(result)
+
+    async def entry(self, request: web.Request) -> web.Response:
+        cid = _content_id(request)
+        found = await self._read(store.entry, cid) if cid else None
+        return json_response(found) if found else _error(404, f"no library entry with id {request.match_info['id']!r}")
+
+    async def _energy(self, request: web.Request) -> tuple[dict | None, web.Response | None]:
+        cid = _content_id(request)
+        force = request.query.get("force", "").lower() in ("1", "true", "yes")
+        found = await asyncio.to_thread(self.library.energy, cid, force) if cid else None
+        if found is None:
+            return None, _error(404, f"no readable library entry with id {request.match_info['id']!r}")
+        return found, None
+
+    async def entry_energy(self, request: web.Request) -> web.Response:
+        found, problem = await self._energy(request)
+        return problem or json_response(found)
+
+    async def entry_energy_csv(self, request: web.Request) -> web.Response:
+        found, problem = await self._energy(request)
+        if problem:
+            return problem
+        if found["status"] != energy.DONE:
+            return _error(409, f"block energy could not be measured: {found['error']}")
+        return web.Response(text=energy.energy_csv(found["stats"]), content_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="block_energy_{request.match_info["id"]}.csv"'})
+
+    async def rescan(self, request: web.Request) -> web.Response:
+        started = await asyncio.to_thread(self.library.start_scan)
+        return json_response({"started": started, "status": self.library.status()}, status=202)
+
+    async def status(self, request: web.Request) -> web.Response:
+        await asyncio.to_thread(self.library.ensure_scanned)
+        facets = await self._read(store.facets)
+        return json_response({**self.library.status(), "index": facets})
+
+    async def duplicates(self, request: web.Request) -> web.Response:
+        return json_response({"groups": await self._read(store.duplicates)})
+
+    async def roles(self, request: web.Request) -> web.Response:
+        return json_response(role_table())
+
+    # -- profiles ---------------------------------------------------------------------------------
+    async def list_profiles(self, request: web.Request) -> web.Response:
+        layout = request.query.get("layout") or None
+        return json_response({"profiles": await self._read(profiles.list_profiles, layout)})
+
+    async def profile_layouts(self, request: web.Request) -> web.Response:
+        return json_response(profiles.layouts_summary())
+
+    async def _save(self, fn, *args) -> web.Response:
+        try:
+            saved = await self._read(fn, *args)
+        except profiles.ProfileNameTaken as err:
+            return _error(409, str(err), problems=err.problems)
+        except profiles.ProfileError as err:
+            return _error(400, str(err), problems=err.problems)
+        if saved is None:
+            return _error(404, f"no profile with id {request_pid_text(args)}")
+        return json_response(saved, status=201 if fn is profiles.create_profile else 200)
+
+    async def create_profile(self, request: web.Request) -> web.Response:
+        try:
+            data = await _json_body(request)
+        except ValueError as err:
+            return _error(400, str(err), problems=[str(err)])
+        return await self._save(profiles.create_profile, data)
+
+    async def import_profile_csv(self, request: web.Request) -> web.Response:
+        if request.content_length and request.content_length > MAX_BODY_BYTES:
+            return _error(400, f"request body larger than {MAX_BODY_BYTES} bytes")
+        try:
+            data = profiles.parse_profile_csv(await request.text())
+        except profiles.ProfileError as err:
+            return _error(400, str(err), problems=err.problems)
+        if request.query.get("name"):
+            data["name"] = request.query["name"]
+        return await self._save(profiles.create_profile, data)
+
+    async def get_profile(self, request: web.Request) -> web.Response:
+        pid = _pid(request)
+        found = await self._read(profiles.get_profile, pid) if pid is not None else None
+        return json_response(found) if found else _error(404, f"no profile with id {request.match_info['pid']!r}")
+
+    async def update_profile(self, request: web.Request) -> web.Response:
+        pid = _pid(request)
+        if pid is None:
+            return _error(404, f"no profile with id {request.match_info['pid']!r}")
+        try:
+            data = await _json_body(request)
+        except ValueError as err:
+            return _error(400, str(err), problems=[str(err)])
+        return await self._save(profiles.update_profile, pid, data)
+
+    async def delete_profile(self, request: web.Request) -> web.Response:
+        pid = _pid(request)
+        deleted = await self._read(profiles.delete_profile, pid) if pid is not None else False
+        return json_response({"deleted": True}) if deleted else _error(
+            404, f"no profile with id {request.match_info['pid']!r}")
+
+    async def profile_csv(self, request: web.Request) -> web.Response:
+        pid = _pid(request)
+        found = await self._read(profiles.get_profile, pid) if pid is not None else None
+        if not found:
+            return _error(404, f"no profile with id {request.match_info['pid']!r}")
+        return web.Response(text=profiles.profile_csv(found), content_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="profile_{found["id"]}.csv"'})
+
+
+def request_pid_text(args: tuple) -> str:
+    return repr(args[0]) if args else "?"

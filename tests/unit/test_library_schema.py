@@ -1,0 +1,129 @@
+"""Library database: migrations keep user data, newer schemas are refused, scans killed halfway leave a
+consistent index that the next scan completes, readers are not blocked by a running scan."""
+
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from contextlib import closing
+
+import pytest
+from lora_weights_builder.modules.library import profiles, store
+from lora_weights_builder.modules.library.schema import SCHEMA_VERSION, SchemaError, connect
+from lwb_testkit.pack import PACK_ROOT
+
+from lwb_testkit.library_index import library, rows, scan, table, tiny_lora
+
+SDXL_WEIGHTS = [1.0] * 19
+
+
+def test_migration_from_first_schema_keeps_profiles_and_adds_search(tmp_path):
+    db = tmp_path / "library.sqlite"
+    with closing(connect(db, migrate_to=1)) as old:
+        assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+        profiles.create_profile(old, {"name": "Kept", "layout": "sdxl_unet_9", "weights": SDXL_WEIGHTS})
+    for i in range(2):
+        tiny_lora(tmp_path / "loras" / f"m{i}.safetensors", seed=i)
+    lib = library(tmp_path, tmp_path / "loras")
+    lib.db_path = db
+    scan(lib)
+    with closing(lib.connect()) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [p["name"] for p in profiles.list_profiles(conn)] == ["Kept"]
+        assert store.search(conn, store.parse_query({"q": "m1"}))["total"] == 1
+
+
+def test_database_from_a_newer_pack_is_refused(tmp_path):
+    db = tmp_path / "library.sqlite"
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaError, match=f"schema version {SCHEMA_VERSION + 1}, newer"):
+        connect(db)
+
+
+def test_rescan_never_touches_profiles(tmp_path):
+    tiny_lora(tmp_path / "loras" / "a.safetensors")
+    lib = library(tmp_path, tmp_path / "loras")
+    scan(lib)
+    made = lib.read(profiles.create_profile, {"name": "Mine", "layout": "sdxl_unet_9", "weights": SDXL_WEIGHTS})
+    (tmp_path / "loras" / "a.safetensors").unlink()
+    scan(lib)
+    assert lib.read(profiles.get_profile, made["id"]) == made
+
+
+_KILLED_SCAN = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    import lwb_testkit.pack
+    from lora_weights_builder.modules.library import scanner
+    from lora_weights_builder.modules.library.service import Library
+    scanner.BATCH_ROWS = 2
+    read_facts = scanner.read_facts
+    scanner.read_facts = lambda *a: (time.sleep(0.03), read_facts(*a))[1]  # slow enough to be killed midway
+    lib = Library({db!r}, lambda: [{root!r}])
+    print("ready", flush=True)
+    lib.start_scan()
+    lib.wait()
+    print("finished", flush=True)
+""")
+
+
+def test_scan_killed_at_random_points_leaves_a_consistent_index_that_the_next_scan_completes(tmp_path):
+    root = tmp_path / "loras"
+    for i in range(40):
+        tiny_lora(root / f"sub{i % 3}" / f"k{i:02d}.safetensors", seed=i)
+    reference = library(tmp_path / "ref", root)
+    scan(reference)
+    truth = {r[0]: r for r in table(reference)}
+    lib = library(tmp_path, root)
+    script = _KILLED_SCAN.format(tests=str(PACK_ROOT / "tests"), db=str(lib.db_path), root=str(root))
+    rng = random.Random(6)
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.1, 0.35))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        with closing(lib.connect()) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        partial = table(lib)
+        assert all(truth[row[0]] == row for row in partial)  # every stored row is right, none half-written
+    assert 0 < len(partial) < len(truth)  # the kills did land in the middle of scans
+    scan(lib)
+    assert table(lib) == table(reference)
+
+
+def test_reads_during_a_scan_are_never_blocked(tmp_path):
+    root = tmp_path / "loras"
+    for i in range(30):
+        tiny_lora(root / f"r{i:02d}.safetensors", seed=i)
+    lib = library(tmp_path, root, notify=lambda e, d: time.sleep(0.005))
+    lib.read(store.facets)  # create the database
+    totals, errors = [], []
+
+    def reader():
+        while lib.scanning():
+            try:
+                totals.append(lib.read(store.search, store.parse_query({"q": "r"}))["total"])
+            except Exception as err:  # noqa: BLE001 - collected and asserted below
+                errors.append(err)
+
+    import lwb_testkit.library_index  # noqa: F401
+    from lora_weights_builder.modules.library import scanner
+    old = scanner.BATCH_ROWS
+    scanner.BATCH_ROWS = 3
+    try:
+        lib.start_scan()
+        thread = threading.Thread(target=reader)
+        thread.start()
+        lib.wait(60)
+        thread.join(10)
+    finally:
+        scanner.BATCH_ROWS = old
+    assert not errors
+    assert totals == sorted(totals) and len(totals) > 1
+    assert len(rows(lib)) == 30
