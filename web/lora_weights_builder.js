@@ -1,15 +1,52 @@
 // @ts-check
 /**
  * ComfyUI frontend entry of LoRA Weights Builder. ComfyUI imports every .js file under WEB_DIRECTORY;
- * this one registers the extension. Pure logic lives in ./lib and has no DOM access.
+ * this one registers the extension (the only module with side effects). Pure logic lives in ./lib,
+ * DOM code in ./editor.
  */
 import { app } from "../../scripts/app.js";
+import { EditorApi } from "./lib/api.js";
+import { openIdbStorage } from "./lib/idb_storage.js";
+import { MetadataCache, memoryStorage } from "./lib/metadata_cache.js";
+import { installKeyGuard } from "./editor/key_guard.js";
+import { NODE_CLASS, attachScheduleWidget } from "./editor/node_widget.js";
 
 export const EXTENSION_NAME = "LoRAWeightsBuilder";
 export const PACK_VERSION = "0.1.0";
 
+const api = new EditorApi((url, init) => fetch(url, init));
+/** @type {Promise<MetadataCache> | null} */
+let cachePromise = null;
+
+/** The metadata cache, opened on first use (IndexedDB, or memory when the browser refuses it). */
+function metadataCache() {
+  cachePromise ??= openIdbStorage(window.indexedDB)
+    .catch((err) => {
+      console.warn(`[${EXTENSION_NAME}] IndexedDB unavailable, caching in memory: ${err}`);
+      return memoryStorage();
+    })
+    .then((storage) => new MetadataCache({ storage, legacy: window.localStorage, fetch: (url, init) => fetch(url, init) }));
+  return cachePromise;
+}
+
+/**
+ * Wrap `object[name]` so the original still runs first.
+ * @param {any} object @param {string} name @param {(...args: any[]) => void} fn
+ */
+function chain(object, name, fn) {
+  const original = object[name];
+  object[name] = function chained(/** @type {any[]} */ ...args) {
+    const result = original?.apply(this, args);
+    fn.apply(this, args);
+    return result;
+  };
+}
+
 app.registerExtension({
   name: EXTENSION_NAME,
+  init() {
+    installKeyGuard(window);
+  },
   async setup() {
     const response = await fetch("/mad-nodes/pack-info");
     const info = response.ok ? await response.json() : null;
@@ -18,8 +55,16 @@ app.registerExtension({
     }
     // A marker the browser tests read; also handy when debugging from the console.
     Object.defineProperty(window, "__loraWeightsBuilder", {
-      value: Object.freeze({ version: PACK_VERSION, backend: info }),
+      value: Object.freeze({ version: PACK_VERSION, backend: info, metadataCache }),
       configurable: true,
     });
+  },
+  nodeCreated(node) {
+    if (node.comfyClass !== NODE_CLASS) return;
+    const handle = attachScheduleWidget(node, { api, cache: metadataCache });
+    node.lwbEditor = handle;
+    node.setSize([Math.max(node.size[0], 340), node.computeSize()[1]]);
+    chain(node, "onConfigure", () => handle.refresh());
+    chain(node, "onRemoved", () => { handle.destroy(); delete node.lwbEditor; });
   },
 });
