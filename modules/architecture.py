@@ -560,17 +560,22 @@ def _shapes_and_metadata(header_or_keys, metadata):
     return header_or_keys, metadata
 
 
-def detect_architecture(header_or_keys: SafetensorsHeader | Mapping[str, object] | Iterable[str],
+def detect_architecture(header_or_keys: SafetensorsHeader | Mapping[str, object] | Iterable[str] | None,
                         metadata: Mapping[str, str] | None = None,
-                        sidecar: Mapping | None = None) -> ArchitectureVerdict:
+                        sidecar: Mapping | None = None, *, keys: KeyVerdict | None = None) -> ArchitectureVerdict:
     """Decide a LoRA's architecture from its header (or key -> shape map, or key list), metadata and sidecar.
 
     `metadata` defaults to the header's `__metadata__`; `sidecar` is the parsed sidecar JSON object.
+    `keys` is a key analysis already made by `analyse_keys` (the library caches it across files that
+    share a tensor layout); with it, `header_or_keys` may be None.
     """
-    shapes, metadata = _shapes_and_metadata(header_or_keys, metadata)
+    if keys is None:
+        shapes, metadata = _shapes_and_metadata(header_or_keys, metadata)
+        keys = analyse_keys(shapes)
+    elif metadata is None and header_or_keys is not None:
+        _, metadata = _shapes_and_metadata(header_or_keys, metadata)
     sidecar = getattr(sidecar, "data", sidecar)  # a sidecars.Sidecar is accepted too
     claims, notes = _metadata_claims(sidecar, metadata)
-    keys = analyse_keys(shapes)
     return _resolve(claims, notes, keys)
 
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-DEFAULT_MAX_ENTRIES = 2048
+DEFAULT_MAX_ENTRIES = 8192
 
 CacheKey = tuple[str, int, int, str]
 

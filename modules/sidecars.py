@@ -55,9 +55,23 @@ def metadata_candidates(lora_path: str | os.PathLike) -> list[Path]:
     return [_beside(lora_path, s) for s in METADATA_SUFFIXES]
 
 
+def stays_beside(candidate: Path, lora_path: str | os.PathLike) -> bool:
+    """Whether `candidate`, links followed, is in the LoRA's own (resolved) folder.
+
+    A sidecar that is a link to a file elsewhere (another folder, outside every model folder) is not
+    read: sidecars are looked up from user-chosen LoRA names, and no lookup may read a file outside
+    ComfyUI's model folders. A LoRA folder that is itself a link keeps working, since both sides
+    resolve through it.
+    """
+    try:
+        return candidate.resolve().parent == Path(lora_path).resolve().parent
+    except OSError:
+        return False
+
+
 def find_metadata_sidecar(lora_path: str | os.PathLike) -> Path | None:
     """The first existing metadata sidecar in `METADATA_SUFFIXES` order, or None."""
-    return next((p for p in metadata_candidates(lora_path) if p.is_file()), None)
+    return next((p for p in metadata_candidates(lora_path) if p.is_file() and stays_beside(p, lora_path)), None)
 
 
 def read_sidecar(path: str | os.PathLike, max_bytes: int = MAX_SIDECAR_BYTES) -> Sidecar:
@@ -90,6 +104,9 @@ def load_metadata_sidecar(lora_path: str | os.PathLike) -> Sidecar | None:
     first_broken = None
     for candidate in metadata_candidates(lora_path):
         if not candidate.is_file():
+            continue
+        if not stays_beside(candidate, lora_path):
+            log.warning("ignoring sidecar %s: it links to a file outside the LoRA's folder", candidate)
             continue
         sidecar = read_sidecar(candidate)
         if sidecar.ok:

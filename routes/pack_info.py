@@ -2,6 +2,8 @@
 
 The editor calls it first to check that the backend it talks to matches its own version."""
 
+import asyncio
+
 from aiohttp import web
 
 from ..modules.version import PACK_NAME, PACK_VERSION
@@ -19,5 +21,6 @@ class PackInfoRoutes:
         return web.json_response({
             "name": PACK_NAME,
             "version": PACK_VERSION,
-            "lora_count": len(self._folders.list_names("loras")),
+            # Listing walks the loras folders (cached by ComfyUI, but the first walk is disk I/O).
+            "lora_count": len(await asyncio.to_thread(self._folders.list_names, "loras")),
         })

@@ -34,11 +34,10 @@ _SCALAR = {"F16": "<e", "F32": "<f", "F64": "<d"}
 def detect(structure: Structure, metadata: dict, sidecar: dict | None) -> arch_mod.ArchitectureVerdict:
     """`detect_architecture` with the key analysis taken from the cached structure.
 
-    Same rules and result as `detect_architecture(header, sidecar=...)` (a unit test checks it); it
-    reuses the module's resolution step because the key analysis is what the cache saves.
+    Same rules and result as `detect_architecture(header, sidecar=...)` (a unit test checks it); the
+    key analysis is what the cache saves.
     """
-    claims, notes = arch_mod._metadata_claims(sidecar, metadata)  # noqa: SLF001 (seam requested, see report)
-    return arch_mod._resolve(claims, notes, structure.keys)  # noqa: SLF001
+    return arch_mod.detect_architecture(None, metadata or {}, sidecar, keys=structure.keys)
 
 
 def category_of(arch: str, blocks: tuple[str, ...]) -> str:

@@ -137,3 +137,30 @@ def test_unknown_extensions_are_not_previews(lora):
 ])
 def test_preview_content_type(name, ctype):
     assert preview_content_type(name) == ctype
+
+
+def test_sidecar_linking_outside_the_lora_folder_is_not_read(tmp_path):
+    from lora_weights_builder.modules.sidecars import find_metadata_sidecar, load_metadata_sidecar
+
+    loras, outside = tmp_path / "loras", tmp_path / "elsewhere"
+    loras.mkdir()
+    outside.mkdir()
+    secret = outside / "secret.json"
+    secret.write_text(json.dumps({"trainedWords": ["leaked"]}))
+    lora = loras / "x.safetensors"
+    lora.write_bytes(b"")
+    (loras / "x.metadata.json").symlink_to(secret)
+    assert find_metadata_sidecar(lora) is None
+    assert load_metadata_sidecar(lora) is None
+
+
+def test_sidecars_work_through_a_linked_lora_folder(tmp_path):
+    from lora_weights_builder.modules.sidecars import load_metadata_sidecar, trigger_words
+
+    library = tmp_path / "drive" / "loras"
+    library.mkdir(parents=True)
+    (library / "x.safetensors").write_bytes(b"")
+    (library / "x.metadata.json").write_text(json.dumps({"trainedWords": ["kept"]}))
+    linked = tmp_path / "comfy_loras"
+    linked.symlink_to(library, target_is_directory=True)
+    assert trigger_words(load_metadata_sidecar(linked / "x.safetensors").data) == ["kept"]
