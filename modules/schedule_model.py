@@ -189,3 +189,19 @@ def item_from_config(raw: object, what: str, line: int | None = None) -> LoraIte
         preset=preset or None,
         vectors=vectors,
     )
+
+
+# Characters a NAME field cannot hold as they are, written as %XX (and % itself, so decoding is exact).
+# Only these five codes are decoded, so a seed-written name such as "100%_style" still reads as itself.
+NAME_ESCAPES = {"%": "%25", ":": "%3A", ">": "%3E", "\n": "%0A", "\r": "%0D"}
+_UNESCAPE_RE = re.compile("%(25|3A|3E|0A|0D)", re.IGNORECASE)
+
+
+def escape_name(stem: str) -> str:
+    """A stem as written in a schedule string (the format has no other quoting)."""
+    return "".join(NAME_ESCAPES.get(c, c) for c in stem)
+
+
+def unescape_name(field: str) -> str:
+    """The inverse of `escape_name`."""
+    return _UNESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), field)

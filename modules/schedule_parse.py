@@ -30,6 +30,7 @@ from .schedule_model import (
     item_from_config,
     parse_number,
     sort_points,
+    unescape_name,
 )
 
 LEGACY_FIELDS = 9
@@ -121,7 +122,7 @@ def _is_plain_number(text: str) -> bool:
 def parse_lora_line(line: str, number: int) -> LoraItem:
     """One trimmed `<lora:...>` line; `number` is its 1-based line number for errors."""
     parts = line[len("<lora:"):-1].split(":")
-    name = parts[0].strip()
+    name = unescape_name(parts[0].strip())
     if not name:
         raise ScheduleError("empty LoRA name", number)
     item = LoraItem(

@@ -10,13 +10,12 @@ with a preset loses its explicit vector overrides in the string.
 from __future__ import annotations
 
 from .curves import pad_points
-from .schedule_model import LoraItem, ScheduleError, format_number
+from .schedule_model import LoraItem, ScheduleError, escape_name, format_number
 
 CUSTOM_PRESET = "CUSTOM"
 # ComfyUI's folder_paths.supported_pt_extensions: only these are stripped, so a name such as
 # "style.v2" written without extension keeps its dots.
 MODEL_EXTENSIONS = (".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft")
-_FORBIDDEN_IN_NAME = (":", ">", "\n", "\r")
 
 
 def lora_stem(lora_name: str) -> str:
@@ -31,9 +30,9 @@ def lora_stem(lora_name: str) -> str:
 def serialize_item(item: LoraItem) -> str:
     """One `<lora:...>` line for `item` (enabled or not)."""
     stem = lora_stem(item.lora_name)
-    if not stem.strip() or any(c in stem for c in _FORBIDDEN_IN_NAME):
+    if not stem.strip():
         raise ScheduleError(f"{item.lora_name!r}: this name cannot be written in a schedule string")
-    fields = [stem, format_number(item.strength_model), format_number(item.strength_clip)]
+    fields = [escape_name(stem), format_number(item.strength_model), format_number(item.strength_clip)]
     if item.points:
         fields.append(";".join(f"{format_number(x)},{format_number(y)}" for x, y in pad_points(item.points)))
     if item.preset and item.preset != CUSTOM_PRESET:

@@ -124,3 +124,18 @@ def test_bad_input_is_a_clear_node_error(comfy_server, library, config, message)
     result = run_prompt(comfy_server, prompt)
     assert result.status == "error"
     assert message in result.error_message()
+
+
+def test_lora_with_markup_and_colon_in_its_name_runs_and_chains(comfy_server, library):
+    """A file name the schedule format cannot hold as is (`>`, `:`) is written with %XX and read back."""
+    hostile = "<img src=x onerror=alert(1)> a:b"
+    make_lora(comfy_server.loras_dir / "modes" / f"{hostile}.safetensors", arch="SD15", seed=13)
+    first = loader([{**INK, "lora_name": f"modes/{hostile}.safetensors"}])
+    prompt = {"n": first, "m": loader([], string_from="n"), "out": preview("m", 2),
+              "r": {"class_type": "LoraWeightsBuilderHooksReport", "inputs": {"hooks": ["m", 1]}},
+              "out_report": preview("r", 0)}
+    prompt["m"]["inputs"]["schedule_string"] = ["n", 2]
+    result = run_prompt(comfy_server, prompt)
+    assert result.status == "success", result.error_message()
+    assert result.text("out").startswith("<lora:<img src=x onerror=alert(1)%3E a%3Ab:0.8:1:")
+    assert len(json.loads(result.text("out_report"))) == 1, "the chained node resolved and applied the LoRA"

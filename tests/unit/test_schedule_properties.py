@@ -13,8 +13,10 @@ def canonical(lo: float, hi: float):
     return st.floats(lo, hi, allow_nan=False).map(lambda v: float(format_number(v)) + 0.0)
 
 
-names = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,20}", fullmatch=True).filter(
-    lambda n: not n.lower().endswith((".safetensors", ".ckpt", ".pt", ".pt2", ".bin", ".pth", ".pkl", ".sft")))
+# Names include the characters the format escapes (: > %); the parser strips surrounding spaces, as the seed does.
+names = st.from_regex(r"[A-Za-z0-9_<][A-Za-z0-9_.\-:>%<= ]{0,20}", fullmatch=True).filter(
+    lambda n: n == n.strip()
+    and not n.lower().endswith((".safetensors", ".ckpt", ".pt", ".pt2", ".bin", ".pth", ".pkl", ".sft")))
 block_ids = st.builds(lambda sec, i: f"{sec}_{i}", st.sampled_from(["input", "middle", "output", "double", "single",
                                                                      "joint", "te1_layer", "te2_layer"]),
                       st.integers(0, 40))

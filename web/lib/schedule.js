@@ -290,7 +290,7 @@ function strength(parts, index, what, line) {
  */
 export function parseLoraLine(line, number) {
   const parts = line.slice("<lora:".length, -1).split(":");
-  const name = parts[0].trim();
+  const name = unescapeName(parts[0].trim());
   if (!name) throw new ScheduleError("empty LoRA name", number);
   /** @type {LoraItem} */
   const item = {
@@ -422,6 +422,25 @@ function readPoints(field, name, line) {
   return points;
 }
 
+/** Characters a NAME field cannot hold as they are (mirrors schedule_model.NAME_ESCAPES). */
+const NAME_ESCAPES = { "%": "%25", ":": "%3A", ">": "%3E", "\n": "%0A", "\r": "%0D" };
+
+/**
+ * A stem as written in a schedule string (%XX for the five characters above).
+ * @param {string} stem
+ */
+export function escapeName(stem) {
+  return Array.from(stem, (c) => NAME_ESCAPES[c] ?? c).join("");
+}
+
+/**
+ * The inverse of `escapeName`: only those five codes are decoded.
+ * @param {string} field
+ */
+export function unescapeName(field) {
+  return field.replace(/%(25|3A|3E|0A|0D)/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 /**
  * `Path(lora_name).stem` for names from either OS, stripping only model extensions.
  * @param {string} loraName
@@ -439,10 +458,10 @@ export function loraStem(loraName) {
  */
 export function serializeItem(item) {
   const stem = loraStem(item.lora_name);
-  if (!stem.trim() || /[:>\n\r]/.test(stem)) {
+  if (!stem.trim()) {
     throw new ScheduleError(`${repr(item.lora_name)}: this name cannot be written in a schedule string`);
   }
-  const fields = [stem, formatNumber(item.strength_model), formatNumber(item.strength_clip)];
+  const fields = [escapeName(stem), formatNumber(item.strength_model), formatNumber(item.strength_clip)];
   if (item.points && item.points.length) {
     fields.push(padPoints(item.points).map((p) => `${formatNumber(p.x)},${formatNumber(p.y)}`).join(";"));
   }
