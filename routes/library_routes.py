@@ -69,6 +69,7 @@ class LibraryRoutes:
             library = Library(default_db_path(folders.user_dir()), lambda: folders.folder_roots("loras"),
                               folders.notify)
         self._library = library  # None: no user directory was given, every library route answers 503
+        self._folders = folders
 
     @property
     def library(self) -> Library:
@@ -101,6 +102,10 @@ class LibraryRoutes:
         if self._library is not None:
             self._library.stop(timeout=5)
 
+    def _refresh(self) -> None:
+        """Bring the index up to date with what ComfyUI lists (blocking: run in a worker thread)."""
+        self.library.refresh_if_listing_changed(self._folders.list_names("loras"))
+
     async def _read(self, fn, *args):
         return await asyncio.to_thread(self.library.read, fn, *args)
 
@@ -110,7 +115,7 @@ class LibraryRoutes:
             query = store.parse_query(dict(request.query))
         except ValueError as err:
             return _error(400, str(err))
-        await asyncio.to_thread(self.library.ensure_scanned)
+        await asyncio.to_thread(self._refresh)
         result = await self._read(store.search, query)
         result["scan"] = self.library.status()
         return json_response(result)

@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class Library:
         self._progress: dict = {}
         self._last_report: ScanReport | None = None
         self._scans_started = 0
+        self._listing_key: str | None = None
         self._last_notify = 0.0
         self._cache = StructureCache()
         self._energy_slots = threading.BoundedSemaphore(energy_slots)
@@ -86,6 +88,25 @@ class Library:
         with self._lock:
             first = self._scans_started == 0
         return self.start_scan() if first else False
+
+    def refresh_if_listing_changed(self, listing: Iterable[str], wait_s: float = 2.0) -> bool:
+        """Rescan when the names ComfyUI lists differ from those of the last scan started; wait up to `wait_s`.
+
+        A search right after a LoRA was added, renamed or deleted then sees it: the incremental scan
+        only reads new or changed files, so a few changes finish well within the wait. A large change
+        (a first scan of a big library) returns early and the scan goes on in the background.
+        """
+        key = hashlib.sha256("\0".join(sorted(listing)).encode("utf-8", "surrogatepass")).hexdigest()
+        with self._lock:
+            changed = key != self._listing_key
+        if not changed:
+            return False
+        started = self.start_scan()
+        if started:
+            with self._lock:
+                self._listing_key = key
+        self.wait(wait_s)
+        return started
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the running scan; True when no scan is running any more."""

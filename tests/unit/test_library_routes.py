@@ -118,3 +118,18 @@ async def test_without_user_directory_the_library_answers_503(aiohttp_client, li
     client = await aiohttp_client(routes_app(LibraryRoutes(lib.folders)))
     resp = await client.get("/mad-nodes/library/search")
     assert resp.status == 503 and "no user directory" in (await resp.json())["error"]
+
+
+async def test_search_sees_a_lora_added_after_the_last_scan(client, lib):
+    """A file ComfyUI lists but the index has not seen is found by the next search, without a manual rescan."""
+    from lwb_testkit.lora_factory import make_lora
+
+    await _scanned(client)
+    before = await (await client.get("/mad-nodes/library/search", params={"q": "freshly_added"})).json()
+    assert before["total"] == 0
+    make_lora(lib.loras / "styles" / "freshly_added.safetensors", arch="SD15", seed=5)
+    after = await (await client.get("/mad-nodes/library/search", params={"q": "freshly_added"})).json()
+    assert [i["name"] for i in after["items"]] == ["styles/freshly_added.safetensors"]
+    unchanged = client.group.library.status()
+    await client.get("/mad-nodes/library/search", params={"q": "x"})
+    assert client.group.library.status() == unchanged, "an unchanged listing starts no scan"
