@@ -267,7 +267,8 @@ export class EditorDialog {
   pick(index) {
     const current = index === null ? null : this.items()[index];
     this.picker = openPicker({
-      api: this.options.api, title: current ? `Swap ${current.lora_name}` : "Add LoRA",
+      api: this.options.api, cache: this.options.cache, ckptName: this.options.ckptName,
+      title: current ? `Swap ${current.lora_name}` : "Add LoRA",
       initialQuery: current ? current.lora_name.replaceAll("\\", "/").split("/").slice(0, -1).join("/") : "",
       onClose: () => { this.picker = null; this.keySink.focus(); },
       onPick: (name) => {

@@ -16,6 +16,25 @@ export const NODE_CLASS = "MultiScheduledLoraLoader";
 export const CONFIG_WIDGET = "schedule_config";
 const WIDGET_HEIGHT = 150;
 
+export const CHECKPOINT_LOADERS = ["CheckpointLoaderSimple", "CheckpointLoader", "ImageOnlyCheckpointLoader"];
+
+/**
+ * The checkpoint the compatibility hints compare with: the one feeding `node`'s MODEL input, else (the
+ * node is not wired yet) the first checkpoint loader of the graph.
+ * @param {any} node
+ * @returns {string | null}
+ */
+export function graphCheckpoint(node) {
+  const upstream = upstreamCheckpoint(node);
+  if (upstream) return upstream;
+  for (const other of node.graph?._nodes ?? node.graph?.nodes ?? []) {
+    if (!CHECKPOINT_LOADERS.includes(other.comfyClass ?? other.type)) continue;
+    const ckpt = other.widgets?.find((/** @type {any} */ w) => w.name === "ckpt_name");
+    if (ckpt && typeof ckpt.value === "string" && ckpt.value) return ckpt.value;
+  }
+  return null;
+}
+
 /**
  * The checkpoint feeding `node`'s MODEL input: the first upstream node with a `ckpt_name` widget.
  * @param {any} node
@@ -102,7 +121,7 @@ export function attachScheduleWidget(node, deps) {
       return;
     }
     editor = new EditorDialog({
-      model, api: deps.api, cache: await deps.cache(), ckptName: upstreamCheckpoint(node),
+      model, api: deps.api, cache: await deps.cache(), ckptName: graphCheckpoint(node),
       onSave: (saved) => {
         config.value = writeConfig(saved);
         config.callback?.(config.value);

@@ -42,7 +42,10 @@ const CSS = `
 .lwb-picker-body{display:flex;flex:1;min-height:0}.lwb-picker-list{flex:1;overflow:auto;padding:4px}
 .lwb-picker-item{padding:4px 6px;border-radius:3px;cursor:pointer;display:flex;gap:6px}
 .lwb-picker-item:hover,.lwb-picker-item.lwb-active{background:#34343c}
-.lwb-badge{font-size:10px;padding:1px 4px;border-radius:3px;background:#3a4a5a;color:#cde}
+.lwb-badge{font-size:10px;padding:1px 4px;border-radius:3px;background:#3a4a5a;color:#cde;flex:none}
+.lwb-badge-role{background:#4a3a5a;color:#dcf}.lwb-picker-name{flex:1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.lwb-hint{width:14px;flex:none;text-align:center}.lwb-hint-ok{color:#7c7}.lwb-hint-bad{color:#fb6}
+.lwb-picker .lwb-head select{max-width:160px}
 .lwb-preview{width:220px;border-left:1px solid #3a3a40;padding:6px}.lwb-preview img,.lwb-preview video{max-width:100%}
 `;
 

@@ -10,7 +10,8 @@ export const DEFAULT_PAGE_SIZE = 50;
  * @typedef {(url: string, init?: RequestInit) => Promise<Response>} FetchFn
  * @typedef {{name: string, arch?: string, family?: string, role?: string, preview?: string | null,
  *   error?: string | null}} LoraEntry
- * @typedef {{total: number, page: number, pageSize: number, items: LoraEntry[], source: "library" | "core"}} SearchPage
+ * @typedef {{total: number, page: number, pageSize: number, items: LoraEntry[], source: "library" | "core",
+ *   scan?: any}} SearchPage
  */
 
 /**
@@ -47,6 +48,8 @@ export class EditorApi {
     this.coreNames = null;
     /** null until the library route answered once; false when it is not available */
     this.libraryAvailable = /** @type {boolean | null} */ (null);
+    /** the role table never changes while the server runs @type {Promise<any> | undefined} */
+    this.rolesPromise = undefined;
   }
 
   /** `/mad-nodes/config`, fetched once; `{}` when the route fails (the editor then shows no blocks). */
@@ -84,7 +87,8 @@ export class EditorApi {
       if (response && response.ok) {
         this.libraryAvailable = true;
         const body = await response.json();
-        return { total: body.total, page: body.page, pageSize: body.page_size, items: body.items, source: "library" };
+        return { total: body.total, page: body.page, pageSize: body.page_size, items: body.items, source: "library",
+          scan: body.scan };
       }
       if (response && response.status === 400) {
         const body = await response.json().catch(() => ({}));
@@ -94,6 +98,21 @@ export class EditorApi {
     }
     const { total, names } = filterNames(await this.allLoraNames(), query, page, pageSize);
     return { total, page, pageSize, items: names.map((name) => ({ name })), source: "core" };
+  }
+
+  /**
+   * What the picker's filter menus need: `/mad-nodes/library/status` (facet counts) and the role table,
+   * fetched together; nulls when the library is not there (the picker then hides its filters).
+   * @returns {Promise<{status: any, roles: any}>}
+   */
+  async libraryFacets() {
+    const get = (/** @type {string} */ url) => this.fetch(url).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    this.rolesPromise ??= get("/mad-nodes/library/roles").then((body) => {
+      if (!body) this.rolesPromise = undefined;
+      return body;
+    });
+    const [status, roles] = await Promise.all([get("/mad-nodes/library/status"), this.rolesPromise]);
+    return { status, roles };
   }
 
   /** @param {string} loraName */

@@ -1,0 +1,36 @@
+// @ts-check
+/** Helpers shared by the editor's browser scripts: IndexedDB keys, queueing a prompt and reading what it ran. */
+
+/** Keys of IndexedDB MadNodesDB/cache. @param {import("playwright-core").Page} page @returns {Promise<string[]>} */
+export const idbKeys = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("MadNodesDB", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("cache");
+  open.onsuccess = () => {
+    const keys = open.result.transaction("cache", "readonly").objectStore("cache").getAllKeys();
+    keys.onsuccess = () => { open.result.close(); resolve(keys.result.map(String)); };
+    keys.onerror = () => reject(keys.error);
+  };
+  open.onerror = () => reject(open.error);
+}));
+
+/**
+ * Queue the graph from the frontend (as the Queue button does) and wait for its history entry.
+ * @param {import("playwright-core").Page} page @param {string} baseUrl
+ * @returns {Promise<{status: string | null, texts: string[]}>} the run's status and every text output
+ */
+export async function queueAndRead(page, baseUrl) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/prompt") && r.request().method() === "POST", { timeout: 30000 }),
+    page.evaluate(() => window["app"].queuePrompt(0, 1)),
+  ]);
+  const { prompt_id: id } = await response.json();
+  for (let i = 0; i < 600; i++) {
+    const entry = (await (await fetch(`${baseUrl}/history/${id}`)).json())[id];
+    if (entry?.status?.completed !== undefined) {
+      const texts = Object.values(entry.outputs ?? {}).flatMap((o) => /** @type {any} */ (o).text ?? []);
+      return { status: entry.status.status_str ?? null, texts: texts.filter((t) => typeof t === "string") };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { status: null, texts: [] };
+}
