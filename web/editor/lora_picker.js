@@ -12,10 +12,14 @@
  * Policy allows blob: images but not blob: media). Every name and fact is inserted as text.
  */
 
+import { api as comfyApi } from "../../../scripts/api.js";
 import { compatHint, filterChoices, HintQueue, pageCount, parsePage } from "../lib/picker_model.js";
 import { h, clear } from "./dom.js";
 import { ownKeys } from "./key_guard.js";
 import { ensureStyles } from "./styles.js";
+
+/** ComfyUI websocket event the library sends with scan progress (modules/library/service.py). */
+const SCAN_EVENT = "lwb.library.scan";
 
 export const SEARCH_DELAY_MS = 150;
 export const HOVER_DELAY_MS = 120;
@@ -82,6 +86,16 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   /** @type {AbortController | null} */
   let previewFetch = null;
   let closed = false;
+  /** While the library is being indexed, the scan's final progress event re-runs the search once. */
+  let awaitingScan = false;
+  /** @param {CustomEvent} event */
+  const onScanEvent = (event) => {
+    const phase = event.detail?.phase;
+    if (!awaitingScan || closed || !["done", "stopped", "failed"].includes(phase)) return;
+    awaitingScan = false;
+    load();
+  };
+  comfyApi.addEventListener(SCAN_EVENT, onScanEvent);
 
   const hints = new HintQueue(async (name) => {
     if (!cache || !ckptName || closed) return;
@@ -155,7 +169,8 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     pageInput.value = String(page);
     pageInput.max = String(pages);
     pageTotal.textContent = `of ${pages}`;
-    const scanning = result.scan?.scanning ? ` · indexing${progressText(result.scan.progress)}, results may be incomplete` : "";
+    awaitingScan = Boolean(result.scan?.scanning);
+    const scanning = awaitingScan ? ` · indexing${progressText(result.scan.progress)}, results may be incomplete` : "";
     status.textContent = `${result.total} LoRAs${result.source === "core" ? " · ComfyUI list" : ""}${scanning}`;
     first.disabled = prev.disabled = page <= 1;
     next.disabled = last.disabled = page >= pages;
@@ -286,6 +301,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   function close() {
     if (closed) return;
     closed = true;
+    comfyApi.removeEventListener(SCAN_EVENT, onScanEvent);
     clearTimeout(searchTimer);
     clearTimeout(hoverTimer);
     hints.stop();
