@@ -11,7 +11,8 @@ projection dims. Unlike the seed's reference implementation:
   show (SDXL keys + "Pony" -> SDXL_PONY, FLUX-layout keys + "Chroma" -> CHROMA), but a label that
   contradicts the keys (a FLUX LoRA tagged `sd_v1`) loses, and the contradiction is reported.
 
-`ArchitectureVerdict.source` names the evidence that decided.
+`ArchitectureVerdict.source` names the evidence that decided. Base-model name matching lives in
+`architecture_names.py` (`map_base_model_string` and `map_tag` are re-exported here).
 """
 
 from __future__ import annotations
@@ -35,15 +36,13 @@ from .architectures import (
     SD15,
     SD21,
     SDXL,
-    SDXL_ILLUSTRIOUS,
     SDXL_LINEAGES,
-    SDXL_NOOBAI,
-    SDXL_PONY,
     UNKNOWN,
     WAN,
     ZIMAGE,
     base_family,
 )
+from .architecture_names import map_base_model_string, map_tag
 from .safetensors_header import SafetensorsHeader, TensorInfo
 
 SOURCE_SIDECAR = "sidecar"
@@ -64,60 +63,6 @@ class ArchitectureVerdict:
     def to_dict(self) -> dict:
         return {"arch": self.arch, "source": self.source, "evidence": list(self.evidence),
                 "conflicts": list(self.conflicts), "keys_arch": self.keys_arch}
-
-
-# ---------------------------------------------------------------------------------------------
-# Base-model names (Civitai `baseModel`, kohya `ss_base_model_version`, modelspec, file names)
-
-_L = r"(?<![a-z0-9])"  # nothing alphanumeric before the name
-_R = r"(?![a-z])"  # no letter after it (digits may follow: "lumina2", "wan2.1", "sd15")
-_SEP = r"[\s_.-]*"
-
-_NAME_RULES: tuple[tuple[str, str], ...] = (
-    (rf"pony{_SEP}v?7", AURAFLOW),  # Pony V7 is an AuraFlow fine-tune, not SDXL
-    (rf"flux{_SEP}2", FLUX2),
-    (rf"flux(?:{_SEP}1)?", FLUX1),  # "Flux.1 D", "Flux.1 S", "flux1", "flux-1-dev", "FLUX"
-    (r"chroma", CHROMA),
-    (rf"z{_SEP}image(?:{_SEP}turbo)?", ZIMAGE),
-    (r"lumina", LUMINA2),
-    (rf"hi{_SEP}dream", HIDREAM),
-    (r"qwen", QWEN_IMAGE),
-    (rf"aura{_SEP}flow", AURAFLOW),
-    (rf"hunyuan{_SEP}video|hyvid", HUNYUAN_VIDEO),
-    (rf"wan(?:{_SEP}video)?", WAN),
-    (r"pony", SDXL_PONY),
-    (r"illustrious", SDXL_ILLUSTRIOUS),
-    (rf"noob(?:{_SEP}ai)?", SDXL_NOOBAI),
-    (rf"playground{_SEP}v?2", SDXL),  # Playground v2 / v2.5 run on the SDXL UNet
-    (rf"sd{_SEP}xl|stable{_SEP}diffusion{_SEP}xl|xl", SDXL),
-    (rf"sd{_SEP}v?3|stable{_SEP}diffusion{_SEP}v?3", SD3),
-    (rf"sd{_SEP}v?2|stable{_SEP}diffusion{_SEP}v?2", SD21),
-    (rf"sd{_SEP}v?1|stable{_SEP}diffusion{_SEP}v?1|v1{_SEP}5", SD15),  # "v1-5-pruned.safetensors"
-)
-_NAME_SEARCH = tuple((re.compile(_L + f"(?:{p})" + _R), arch) for p, arch in _NAME_RULES)
-_NAME_FULL = tuple((re.compile(f"(?:{p})(?:{_SEP}[0-9][0-9.]*)?"), arch) for p, arch in _NAME_RULES)
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-
-
-def _normalise_name(text: str) -> str:
-    # "ponyDiffusionV6XL" -> "pony diffusion v6 xl" so word boundaries work on file names too
-    return _CAMEL.sub(" ", text).lower().strip()
-
-
-def map_base_model_string(text: str) -> str | None:
-    """The architecture a base-model string names ("SDXL 1.0", "Flux.1 D", "sd_v1", ...), or None."""
-    if not isinstance(text, str):
-        return None
-    norm = _normalise_name(text)
-    return next((arch for rx, arch in _NAME_SEARCH if rx.search(norm)), None)
-
-
-def map_tag(tag: str) -> str | None:
-    """A free-form tag counts only when the whole tag is a base-model name ("pony", not "my little pony")."""
-    if not isinstance(tag, str):
-        return None
-    norm = _normalise_name(tag)
-    return next((arch for rx, arch in _NAME_FULL if rx.fullmatch(norm)), None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,6 +141,8 @@ _SUFFIX = re.compile(
     r"|rescale|hada_t[12]|lokr_(?P<lokr>w[12](?:_[ab])?|t2)|[ab][12]\.weight|weight|bias))$"
 )
 _ROLES = {"u1": "up", "u2": "up", "u3": "up", "d1": "down", "d2": "down", "d3": "down", "full": "full"}
+_TE_STARTS = ("lora_te", "text_encoder", "lora_prior_te_")  # cheap pre-check before _TE_PREFIX
+_Q_PROJ = re.compile(r"(?:^|[._])q_proj$")
 _SUFFIX_TAIL = 40  # the longest suffix (".lora_linear_layer.down.weight") is shorter: search only the tail
 # Trainer/container prefixes, stripped repeatedly ("base_model.model.transformer."; Wan-Fun "lora_unet__").
 _PREFIX_RX = re.compile(
@@ -253,11 +200,11 @@ def _collect(shapes: Mapping[str, tuple[int, ...] | None]) -> _Keys:
         match = _SUFFIX.search(low, tail)
         module = low[: match.start()] if match else low
         role = _ROLES.get(match.lastgroup) if match else None
-        te = _TE_PREFIX.match(module)
+        te = _TE_PREFIX.match(module) if module.startswith(_TE_STARTS) else None
         if te:
             name = "te" + (te["n"] or te["d"] or (te["c"] and "_" + te["c"]) or "")
             entry = facts.text_encoders.setdefault(name, _Module())
-            if re.search(r"(?:^|[._])q_proj$", module):
+            if _Q_PROJ.search(module):
                 _set_dims(entry, role, shape)
             continue
         canon = module[_PREFIX_RX.match(module).end():].replace(".", "_")

@@ -20,7 +20,8 @@ What each adapter contributes (ComfyUI `comfy/weight_adapter/*.py`, strength 1),
 Factors are read into float32 and every matmul (the r×r Gram matrices, chunk rebuilds) is float32,
 (cost about (rows+cols)·r² per module); the elementwise products and final sums are accumulated in
 float64. Relative error against a float64 materialisation stays well below 1e-5 (tested).
-Rows are output channels (ΔW viewed as (out, in·k·k)).
+Rows are output channels (ΔW viewed as (out, in·k·k)). `compute_stats` measures plain LoRA modules
+batched by factor shape instead (`batched.py`, same maths).
 """
 
 from __future__ import annotations
@@ -136,19 +137,38 @@ def _scale(alpha: torch.Tensor | None, rank: int) -> float:
     return 1.0 if alpha is None else float(alpha.item()) / rank
 
 
+def _check_ranks(name: str, up: torch.Tensor, down: torch.Tensor) -> None:
+    if up.shape[1] != down.shape[0]:
+        raise Unmeasurable(f"{name}: up {tuple(up.shape)} and down {tuple(down.shape)} ranks differ")
+
+
+def is_plain_lora(parts: dict[str, str]) -> bool:
+    """Up and down factors without a Tucker core (LoRA, LoCon, DoRA's low-rank part)."""
+    return "up" in parts and "down" in parts and "mid" not in parts
+
+
+def lora_factors(name: str, parts: dict[str, str], load: Loader) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(U (rows, r), D (r, cols), α/r) of a plain LoRA module (`is_plain_lora`), in the stored dtype:
+    ΔW = (α/r)·U·D. Unmeasurable when the ranks of up and down differ."""
+    up, down = load(parts["up"]).flatten(1), load(parts["down"]).flatten(1)
+    _check_ranks(name, up, down)
+    return up, down, _scale(load(parts["alpha"]) if "alpha" in parts else None, down.shape[0])
+
+
 def build_delta(name: str, parts: dict[str, str], load: Loader) -> list[Delta]:
     """The deltas of module `name` from its parts {part: tensor key}; Unmeasurable if it has none we can
     compute. A full diff with a bias diff gives two deltas (weight and bias)."""
     get = lambda part: _f32(load(parts[part])) if part in parts else None  # noqa: E731
-    alpha = load(parts["alpha"]) if "alpha" in parts else None
     approximate = "dora_scale" in parts
-    if "up" in parts and "down" in parts:
-        up, down, mid = get("up"), get("down"), get("mid")
-        if mid is not None:  # LoCon Tucker: fold the kh×kw core into the down factor.
-            down = torch.einsum("cjhw,ji->cihw", mid, down.flatten(1))
-        up, down = up.flatten(1), down.flatten(1)
-        if up.shape[1] != down.shape[0]:
-            raise Unmeasurable(f"{name}: up {tuple(up.shape)} and down {tuple(down.shape)} ranks differ")
+    if is_plain_lora(parts):
+        up, down, scale = lora_factors(name, parts, load)
+        return [LowRank("lora", up.shape[0], down.shape[1], up=_f32(up), down=_f32(down), scale=scale,
+                        approximate=approximate)]
+    alpha = load(parts["alpha"]) if "alpha" in parts else None
+    if "up" in parts and "down" in parts:  # LoCon Tucker: fold the kh×kw core into the down factor.
+        up, down = get("up").flatten(1), torch.einsum("cjhw,ji->cihw", get("mid"), get("down").flatten(1))
+        down = down.flatten(1)
+        _check_ranks(name, up, down)
         return [LowRank("lora", up.shape[0], down.shape[1], up=up, down=down, scale=_scale(alpha, down.shape[0]),
                         approximate=approximate)]
     if "hada_w1_a" in parts:

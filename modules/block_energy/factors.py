@@ -11,7 +11,8 @@ from pathlib import Path
 from safetensors import safe_open
 
 from ..block_layouts import block_of_module, module_of_key, normalise_module
-from .deltas import Delta, Unmeasurable, build_delta
+from .batched import LowRankNorms
+from .deltas import Delta, Unmeasurable, build_delta, is_plain_lora, lora_factors
 from .targets import Target, target_of_module
 
 log = logging.getLogger(__name__)
@@ -65,19 +66,27 @@ def group_modules(keys) -> dict[str, dict[str, str]]:
 
 
 def load_factors(path: str | Path, arch: str, keep_deltas: bool = True) -> LoraFactors:
-    """Open `path` and build every module's ΔW, reading tensors one module at a time.
+    """Open `path` and build every module's ΔW, reading each tensor once.
 
-    With `keep_deltas=False` only the norms are kept, so memory stays at one module's factors.
+    With `keep_deltas=False` only the norms are kept: plain LoRA modules are then measured in batches
+    of same-shaped modules (`batched.py`), other adapters one by one, and memory stays bounded by the
+    batch budget plus one module's factors.
     """
     path = str(path)
+    batch = None if keep_deltas else LowRankNorms()
     with safe_open(path, framework="pt", device="cpu") as f:
         keys = list(f.keys())
         factors = LoraFactors(path, arch, keys)
         counts: dict[str, int] = defaultdict(int)
+        pending: list[tuple[str, str, Target, bool]] = []  # batched modules, in file order
         for name, parts in group_modules(keys).items():
             module = normalise_module(name)
             block = block_of_module(arch, module)
             try:
+                if batch is not None and is_plain_lora(parts):
+                    batch.add(name, *lora_factors(name, parts, f.get_tensor))
+                    pending.append((name, block, target_of_module(arch, module), "dora_scale" in parts))
+                    continue
                 deltas = build_delta(name, parts, f.get_tensor)
             except Unmeasurable as exc:
                 factors.unmeasured[name] = str(exc)
@@ -85,19 +94,31 @@ def load_factors(path: str | Path, arch: str, keep_deltas: bool = True) -> LoraF
                 continue
             target = target_of_module(arch, module)
             for delta in deltas:
-                sq = delta.sq_norm()
-                if not math.isfinite(sq):
-                    factors.unmeasured[name] = f"{name}: non-finite values (NaN/inf) in its tensors"
-                    factors.block_of_unmeasured[name] = block
-                    break
                 t = Target(target.name + "#bias", target.units) if delta.kind == "bias" else target
-                if delta.approximate:
-                    factors._approximate.add(name)
-                kept = delta if keep_deltas else None
-                factors.blocks.setdefault(block, []).append(ModuleEntry(name, block, t, kept, sq))
-                counts[delta.kind] += 1
-        factors.adapter_counts = dict(sorted(counts.items()))
+                if not _record(factors, counts, name, block, t, delta.kind, delta.sq_norm(), delta.approximate,
+                               delta if keep_deltas else None):
+                    break
+    if batch is not None:
+        norms = batch.finish()
+        for name, block, target, approximate in pending:
+            _record(factors, counts, name, block, target, "lora", norms[name], approximate, None)
+    factors.adapter_counts = dict(sorted(counts.items()))
     if factors.unmeasured:
         log.info("%s: %d module(s) not measured, e.g. %s", path, len(factors.unmeasured),
                  next(iter(factors.unmeasured.values())))
     return factors
+
+
+def _record(factors: LoraFactors, counts: dict[str, int], name: str, block: str, target: Target, kind: str,
+            sq: float, approximate: bool, delta: Delta | None) -> bool:
+    """Add one measured delta of module `name`; False (and the module listed as unmeasured) if its norm
+    is not finite."""
+    if not math.isfinite(sq):
+        factors.unmeasured[name] = f"{name}: non-finite values (NaN/inf) in its tensors"
+        factors.block_of_unmeasured[name] = block
+        return False
+    if approximate:
+        factors._approximate.add(name)
+    factors.blocks.setdefault(block, []).append(ModuleEntry(name, block, target, delta, sq))
+    counts[kind] += 1
+    return True
