@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import comfy.hooks
 import comfy.lora
+import folder_paths
 
 from ..modules.architectures import UNKNOWN
 from ..modules.block_weights import module_multipliers
+from ..modules.combiner.config_sets import ConfigSetStore, config_sets_dir
 from ..modules.combiner.engine import CombineInput, CombineResult, combine
 from ..modules.combiner.policies import DEFAULT_HEADROOM, POLICIES
-from ..modules.combiner.report import lora_config_text, report_text
-from ..modules.combiner.roles import role_for_path
+from ..modules.combiner.report import lora_config_text, outputs_dict, report_text
+from ..modules.library.roles import role_of_name
 from ..modules.lora_facts import describe_lora
 from ..modules.schedule_model import LoraItem, ScheduleError, check_value
 from ..modules.schedule_parse import parse_schedule_config, parse_schedule_string
 from ..modules.schedule_serialize import serialize_schedule
 from .lora_hook_builder import LoraItemError, build_lora, resolve_item_path
 from .lora_loading import load_lora_state_dict
-from .scheduled_hooks import _group_by_multiplier
+from .scheduled_hooks import group_by_multiplier
 
 NAME = "LoRA Block-Weight Combiner"
 
@@ -71,7 +73,7 @@ def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack)
             except (OSError, ValueError) as err:
                 raise ValueError(f"{NAME}: LoRA {name!r}: cannot read the file: {err}") from None
         item.lora_name = name
-        inputs.append(CombineInput(name, path, arch, role_for_path(name), item))
+        inputs.append(CombineInput(name, path, arch, role_of_name(name), item))
     return inputs
 
 
@@ -95,7 +97,7 @@ def apply_classic(result: CombineResult, inputs: list[CombineInput], model, clip
         except ValueError as err:
             raise ValueError(f"{NAME}: LoRA {lora.name!r}: {err}") from None
         patches = comfy.lora.load_lora(sd, key_map, log_missing=False)
-        for multiplier, group in _group_by_multiplier(patches, key_map, sd, multipliers):
+        for multiplier, group in group_by_multiplier(patches, key_map, sd, multipliers):
             if new_model is not None and lora.strength_model != 0:
                 new_model.add_patches(group, lora.strength_model * multiplier)
             if new_clip is not None and lora.strength_clip != 0:
@@ -134,11 +136,14 @@ class LoraBlockWeightCombiner:
                 "clip": ("CLIP",),
                 "schedule_string": ("STRING", {"forceInput": True, "multiline": True}),
                 "lora_stack": ("LORA_STACK",),
+                "save_as": ("STRING", {"default": "", "tooltip": "When set, the computed configuration is saved "
+                                                                 "under this name (list and reload it from "
+                                                                 "/mad-nodes/config-sets)."}),
             },
         }
 
     def process(self, combiner_config: str, policy: str, headroom: float, model=None, clip=None,
-                schedule_string=None, lora_stack=None):
+                schedule_string=None, lora_stack=None, save_as=""):
         inputs = gather_inputs(combiner_config, schedule_string, lora_stack)
         try:
             result = combine(inputs, policy, headroom)
@@ -155,7 +160,20 @@ class LoraBlockWeightCombiner:
                 groups.append(built.hooks)
         hooks = comfy.hooks.HookGroup.combine_all_hooks(groups) if groups else None
         out_model, out_clip = apply_classic(result, inputs, model, clip)
-        return (out_model, out_clip, hooks, serialize_schedule(items), lora_config_text(result), report_text(result))
+        schedule = serialize_schedule(items)
+        if save_as and save_as.strip():
+            try:
+                config_set_store().save(save_as.strip(), {"policy": policy, "headroom": headroom,
+                                                          "loras": [i.item.to_config() for i in inputs]},
+                                        outputs_dict(result, schedule), {i.name: i.path for i in inputs})
+            except ValueError as err:
+                raise ValueError(f"{NAME}: {err}") from None
+        return (out_model, out_clip, hooks, schedule, lora_config_text(result), report_text(result))
+
+
+def config_set_store() -> ConfigSetStore:
+    """Saved configuration sets live in ComfyUI's user directory, never beside the models."""
+    return ConfigSetStore(config_sets_dir(folder_paths.get_user_directory()))
 
 
 NODES = (LoraBlockWeightCombiner,)

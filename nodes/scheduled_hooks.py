@@ -73,7 +73,7 @@ class BlockWeightedLoraHook(comfy.hooks.WeightHook):
         key_map = comfy.lora.model_lora_keys_clip(model.model, {}) if is_clip else \
             comfy.lora.model_lora_keys_unet(model.model, {})
         patches = comfy.lora.load_lora(self.weights, key_map, log_missing=False)
-        for multiplier, group in _group_by_multiplier(patches, key_map, self.weights, self.module_multipliers):
+        for multiplier, group in group_by_multiplier(patches, key_map, self.weights, self.module_multipliers):
             model.add_hook_patches(hook=self, patches=group, strength_patch=strength * multiplier)
         registered.add(self)
         return True
@@ -84,7 +84,7 @@ class BlockWeightedLoraHook(comfy.hooks.WeightHook):
         return c
 
 
-def _group_by_multiplier(patches, key_map, lora_sd, module_multipliers):
+def group_by_multiplier(patches, key_map, lora_sd, module_multipliers):
     """Split load_lora's patches into groups of equal multiplier; multiplier-0 patches are dropped."""
     if not module_multipliers:
         yield 1.0, patches

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from .compat_routes import CompatRoutes
 from .config_routes import ConfigRoutes
+from .config_set_routes import ConfigSetRoutes
 from .inspect_routes import InspectRoutes
 from .library_routes import LibraryRoutes
 from .model_folders import ModelFolders
@@ -18,3 +19,4 @@ def add_routes(routes: web.RouteTableDef, folders: ModelFolders) -> None:
     CompatRoutes(folders).add_routes(routes)
     PreviewRoutes(folders).add_routes(routes)
     LibraryRoutes(folders).add_routes(routes)
+    ConfigSetRoutes(folders).add_routes(routes)

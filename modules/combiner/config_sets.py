@@ -42,6 +42,11 @@ class LoadedSet:
         return bool(self.stale)
 
 
+def config_sets_dir(user_dir: str | os.PathLike) -> Path:
+    """Where saved sets live: under ComfyUI's user directory (shared by the node and the routes)."""
+    return Path(user_dir) / "lora_weights_builder" / "config_sets"
+
+
 class ConfigSetStore:
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)

@@ -24,27 +24,28 @@ from __future__ import annotations
 
 import math
 
+from ..library.roles import ROLES as LIBRARY_ROLES
 from .maths import UnitMaths
 
 WEIGHTED, BUDGET, ROLE_AWARE = "weighted", "budget", "role_aware"
 POLICIES = (BUDGET, WEIGHTED, ROLE_AWARE)
 DEFAULT_HEADROOM = 1.5
 
-ROLES = ("character", "style", "concept", "clothing", "pose", "environment", "utility", "other")
+ROLES = LIBRARY_ROLES
 
 # Priority of each role per semantic group (higher keeps its strength longer). OTHER (BASE) has none:
 # embeddings and heads are shared infrastructure, scaled like `budget`.
 ROLE_PRIORITY: dict[str, dict[str, int]] = {
-    "IDENTITY": {"character": 7, "clothing": 6, "concept": 5, "pose": 4, "style": 3, "environment": 2,
-                 "utility": 1, "other": 0},
-    "POSE": {"pose": 7, "character": 6, "concept": 5, "clothing": 4, "environment": 3, "style": 2,
-             "utility": 1, "other": 0},
-    "STYLE": {"style": 7, "environment": 6, "concept": 5, "clothing": 4, "character": 3, "pose": 2,
-              "utility": 1, "other": 0},
-    "DETAILS": {"style": 7, "utility": 6, "clothing": 5, "character": 4, "environment": 3, "concept": 2,
+    "IDENTITY": {"character": 7, "clothing": 6, "concept": 5, "pose": 4, "style": 3, "background": 2,
+                 "detail": 1, "other": 0},
+    "POSE": {"pose": 7, "character": 6, "concept": 5, "clothing": 4, "background": 3, "style": 2,
+             "detail": 1, "other": 0},
+    "STYLE": {"style": 7, "background": 6, "concept": 5, "clothing": 4, "character": 3, "pose": 2,
+              "detail": 1, "other": 0},
+    "DETAILS": {"style": 7, "detail": 6, "clothing": 5, "character": 4, "background": 3, "concept": 2,
                 "pose": 1, "other": 0},
-    "CLIP": {"character": 7, "concept": 6, "clothing": 5, "style": 4, "pose": 3, "environment": 2,
-             "utility": 1, "other": 0},
+    "CLIP": {"character": 7, "concept": 6, "clothing": 5, "style": 4, "pose": 3, "background": 2,
+             "detail": 1, "other": 0},
     "OTHER": {},
 }
 

@@ -8,6 +8,8 @@ from the pasted vector: strength_model × the value of the key's slot (BASE for 
 """
 
 import importlib
+import os
+from pathlib import Path
 import json
 
 import pytest
@@ -154,3 +156,25 @@ def test_bad_config_is_a_clear_node_error(comfy_server, library):
     result = run_prompt(comfy_server, prompt)
     assert result.status == "error"
     assert "LoRA Block-Weight Combiner" in result.error_message() and "nope" in result.error_message()
+
+
+def test_config_set_saved_by_the_node_lists_reloads_goes_stale_and_deletes(comfy_server, library):
+    prompt = {"c": {"class_type": "LoraBlockWeightCombiner",
+                    "inputs": {"combiner_config": json.dumps(CONFIG), "policy": "budget", "headroom": 1.0,
+                               "save_as": "my set"}},
+              "o": preview("c", 3)}
+    result = run_prompt(comfy_server, prompt)
+    assert result.status == "success", result.error_message()
+    listed = comfy_server.get_json("/mad-nodes/config-sets")["sets"]
+    assert [(s["name"], s["policy"], s["stale"]) for s in listed] == [("my set", "budget", False)]
+    loaded = comfy_server.get_json("/mad-nodes/config-sets/my%20set")
+    assert loaded["stale"] is False
+    assert loaded["outputs"]["schedule_string"] == result.text("o")
+    first = sorted(loaded["fingerprints"])[0]
+    path = Path(loaded["fingerprints"][first]["path"])
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert comfy_server.get_json("/mad-nodes/config-sets/my%20set")["stale_loras"] == [first]
+    status, _, body = comfy_server.request("/mad-nodes/config-sets/my%20set", method="DELETE")
+    assert status == 200 and json.loads(body) == {"deleted": True}
+    assert comfy_server.request("/mad-nodes/config-sets/my%20set")[0] == 404
+    assert comfy_server.request("/mad-nodes/config-sets/..%2Fx")[0] == 400

@@ -13,6 +13,7 @@ PACK_NODES = {
     "MultiScheduledLoraLoader": "Multi Scheduled LoRA Loader",
     "LoraWeightsBuilderInfo": "LoRA Info (Weights Builder)",
     "LoraWeightsBuilderHooksReport": "Hooks Report (Weights Builder)",
+    "LoraBlockWeightCombiner": "LoRA Block-Weight Combiner",
 }
 
 

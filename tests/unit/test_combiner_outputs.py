@@ -11,7 +11,7 @@ from lora_weights_builder.modules.combiner.analysis import LoraAnalyzer
 from lora_weights_builder.modules.combiner.compat import CompatEntry, check_compatibility
 from lora_weights_builder.modules.combiner.engine import CombineInput, combine
 from lora_weights_builder.modules.combiner.report import lora_config_text, report_text
-from lora_weights_builder.modules.combiner.roles import role_for_path
+from lora_weights_builder.modules.library.roles import role_of_name
 from lora_weights_builder.modules.schedule_model import LoraItem
 from lora_weights_builder.modules.schedule_parse import parse_schedule_string
 from lora_weights_builder.modules.schedule_serialize import serialize_schedule
@@ -37,7 +37,7 @@ def inp(spec, arch=None, sm=1.0, sc=1.0, vectors=None, name=None):
     """The LoRA as ComfyUI would list it: relative to the fixture's folder."""
     top = spec.path.parent.name.startswith("sdxl")
     rel = name or (spec.path.name if top else f"{spec.path.parent.name}/{spec.path.name}")
-    return CombineInput(rel, str(spec.path), arch or spec.arch, role_for_path(rel),
+    return CombineInput(rel, str(spec.path), arch or spec.arch, role_of_name(rel),
                         LoraItem(rel, sm, sc, vectors=dict(vectors or {})))
 
 
@@ -47,10 +47,10 @@ def set_inputs(sdxl):
 
 
 def test_role_comes_from_the_deepest_known_folder():
-    assert role_for_path("characters/alice.safetensors") == "character"
-    assert role_for_path("Styles\\ink\\v2.safetensors") == "style"
-    assert role_for_path("characters/outfits/dress.safetensors") == "clothing"
-    assert role_for_path("alice.safetensors") == "other"
+    assert role_of_name("characters/alice.safetensors") == "character"
+    assert role_of_name("Styles\\ink\\v2.safetensors") == "style"
+    assert role_of_name("characters/outfits/dress.safetensors") == "clothing"
+    assert role_of_name("alice.safetensors") == "other"
 
 
 def test_verdicts_exclude_other_families_and_unknown_layouts_with_reasons(sdxl):
