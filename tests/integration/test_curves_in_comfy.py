@@ -5,6 +5,7 @@ import importlib
 from types import SimpleNamespace
 
 import pytest
+from lwb_testkit.tiny_model import sigma_percent
 
 from lora_weights_builder.modules.curves import (
     DEFAULT_TOLERANCE,
@@ -22,18 +23,6 @@ CURVES = {
     "window 0.3-0.7": [(0.3, 1.0), (0.7, 1.0)],
     "100-point ramp": [(i / 99, i / 99) for i in range(100)],
 }
-
-
-def sigma_percent(model_sampling, sigma: float) -> float:
-    """The percent p with percent_to_sigma(p) == sigma (bisection; percent_to_sigma decreases)."""
-    lo, hi = 0.0, 1.0
-    for _ in range(48):
-        mid = (lo + hi) / 2
-        if model_sampling.percent_to_sigma(mid) >= sigma:
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def model_samplings(comfy):

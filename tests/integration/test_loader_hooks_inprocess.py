@@ -11,6 +11,7 @@ import json
 
 import pytest
 import torch
+from lwb_testkit.tiny_model import sigma_percent, tiny_model
 from safetensors.torch import save_file
 
 pytestmark = pytest.mark.comfy
@@ -20,20 +21,6 @@ CURVES = {
     "triangle": [(0.0, 0.0), (0.5, 1.0), (1.0, 0.0)],
     "window": [(0.3, 1.0), (0.7, 1.0)],
 }
-
-
-class TwoLayerNet(torch.nn.Module):
-    def __init__(self, device=None, operations=None, dtype=None, **_):
-        super().__init__()
-        self.dtype = torch.float32
-        self.a = torch.nn.Linear(4, 4, bias=False, device=device)
-        self.b = torch.nn.Linear(4, 4, bias=False, device=device)
-        self.seen = []
-
-    def forward(self, x, timesteps=None, context=None, control=None, transformer_options=None, **_):
-        self.seen.append((self.a.weight.detach().clone(), self.b.weight.detach().clone()))
-        h = x.movedim(1, -1)
-        return (self.a(h) + self.b(h)).movedim(-1, 1) * 0.01
 
 
 def adapter_tensors(fmt, name, g):
@@ -88,17 +75,6 @@ def write_lora(loras, fmt, seed=0):
     return path.name, deltas
 
 
-def tiny_model(comfy):
-    config = comfy.supported_models.SD15({})
-    base = comfy.model_base.BaseModel(config, device=torch.device("cpu"), unet_model=TwoLayerNet)
-    with torch.no_grad():
-        base.diffusion_model.a.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(7)))
-        base.diffusion_model.b.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(8)))
-    patcher = comfy.model_patcher.ModelPatcher(base, load_device=torch.device("cpu"),
-                                               offload_device=torch.device("cpu"))
-    return base, patcher
-
-
 def sample(patcher, steps, scheduler="normal", sampler="euler"):
     import comfy.sample
 
@@ -117,17 +93,6 @@ def project(weight, w0, delta):
     return float(((weight - w0) * delta).sum() / (delta * delta).sum())
 
 
-def sigma_percent(model_sampling, sigma):
-    lo, hi = 0.0, 1.0
-    for _ in range(48):
-        mid = (lo + hi) / 2
-        if model_sampling.percent_to_sigma(mid) >= sigma:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
 @pytest.mark.parametrize("scheduler", ["normal", "karras"])
 @pytest.mark.parametrize("steps", [4, 20, 30])
 @pytest.mark.parametrize("curve", list(CURVES))
@@ -138,7 +103,7 @@ def test_strength_at_each_step_follows_the_drawn_curve(comfy, env, curve, steps,
 
     loras, node = env
     name, deltas = write_lora(loras, "lora_alpha", seed=1)
-    base, patcher = tiny_model(comfy)
+    base, patcher = tiny_model(comfy, seed=7)
     w0 = base.diffusion_model.a.weight.detach().clone()
     model, _, _, _ = node.process(config(name, CURVES[curve], strength=0.8), model=patcher)
     sample(model, steps, scheduler)
@@ -163,7 +128,7 @@ def test_block_value_scales_the_weight_change_linearly(comfy, env, fmt):
     name, _ = write_lora(loras, fmt, seed=2)
 
     def change_at(value):
-        base, patcher = tiny_model(comfy)
+        base, patcher = tiny_model(comfy, seed=7)
         w0 = base.diffusion_model.a.weight.detach().clone()
         vectors = {} if value == 1.0 else {"other": value}
         model, _, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], vectors=vectors), model=patcher)
@@ -181,7 +146,7 @@ def test_block_value_scales_the_weight_change_linearly(comfy, env, fmt):
 def test_strength_model_scales_every_module(comfy, env):
     loras, node = env
     name, deltas = write_lora(loras, "lora_no_alpha", seed=3)
-    base, patcher = tiny_model(comfy)
+    base, patcher = tiny_model(comfy, seed=7)
     w0a = base.diffusion_model.a.weight.detach().clone()
     model, hooks, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], strength=0.5), model=patcher)
     sample(model, 3)
@@ -191,7 +156,7 @@ def test_strength_model_scales_every_module(comfy, env):
 def test_model_output_cloned_downstream_keeps_the_schedule(comfy, env):
     loras, node = env
     name, deltas = write_lora(loras, "lora_alpha", seed=4)
-    base, patcher = tiny_model(comfy)
+    base, patcher = tiny_model(comfy, seed=7)
     w0 = base.diffusion_model.a.weight.detach().clone()
     model, _, _, _ = node.process(config(name, [(0.0, 0.0), (0.5, 0.0), (0.51, 1.0), (1.0, 1.0)]), model=patcher)
     sample(model.clone().clone(), 10)
@@ -203,7 +168,7 @@ def test_model_output_cloned_downstream_keeps_the_schedule(comfy, env):
 def test_zero_curve_skips_the_lora_and_model_is_untouched(comfy, env):
     loras, node = env
     name, _ = write_lora(loras, "lora_alpha", seed=5)
-    base, patcher = tiny_model(comfy)
+    base, patcher = tiny_model(comfy, seed=7)
     w0 = base.diffusion_model.a.weight.detach().clone()
     model, hooks, _, _ = node.process(config(name, [(0.0, 0.0), (1.0, 0.0)]), model=patcher)
     assert hooks is None

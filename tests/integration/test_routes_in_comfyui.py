@@ -187,10 +187,10 @@ def traversal_names(root: Path, loras: Path) -> list[str]:
         f"file://{outside}", f"~/{c}", f"~root/{c}", "~", "/etc/passwd", "/proc/self/environ",
         f"/proc/self/cwd/../{c}", f"..\\{c}", f"..\\..\\outside\\{c}", f"sub\\..\\..\\{c}", f"\\\\server\\share\\{c}",
         f"C:\\{c}", f"C:{c}", f"%2e%2e/{c}", f"%2e%2e%2f{c}", f"..%2f{c}", f"..%2F..%2F{c}", f"..%5c{c}",
-        f"%252e%252e%252f{c}", f"%25%32%65%25%32%65/{c}", f"%2fetc%2fpasswd", f"..%00/{c}", f"{c}%00.png",
+        f"%252e%252e%252f{c}", f"%25%32%65%25%32%65/{c}", "%2fetc%2fpasswd", f"..%00/{c}", f"{c}%00.png",
         f"good.safetensors\x00../../{c}", "\x00", f"..\x00/{c}", f"good.safetensors\n../{c}", f"..\t/{c}",
         "a" * 2000 + ".safetensors", f"../{'x/' * 600}{c}", f"．．/{c}", f"\u2025/{c}", f"..\u2215{c}",
-        f"escape.safetensors", f"{CANARY}.safetensors", f"../outside/{c}", f"$HOME/{c}", f"${{HOME}}/{c}",
+        "escape.safetensors", f"{CANARY}.safetensors", f"../outside/{c}", f"$HOME/{c}", f"${{HOME}}/{c}",
         f"%USERPROFILE%\\{c}", f".../{c}", f"..;/{c}", f" ../{c}",
     ]
 

@@ -9,25 +9,12 @@ import importlib
 
 import pytest
 import torch
+from lwb_testkit.tiny_model import tiny_model
 
 pytestmark = pytest.mark.comfy
 
 STEPS = 10
 KEYFRAMES = [(0.0, 0.0), (0.3, 0.5), (0.6, 1.0)]  # (start_percent, strength)
-
-
-class TwoLayerNet(torch.nn.Module):
-    def __init__(self, device=None, operations=None, dtype=None, **_):
-        super().__init__()
-        self.dtype = torch.float32
-        self.a = torch.nn.Linear(4, 4, bias=False, device=device)
-        self.b = torch.nn.Linear(4, 4, bias=False, device=device)
-        self.seen = []
-
-    def forward(self, x, timesteps=None, context=None, control=None, transformer_options=None, **_):
-        self.seen.append((self.a.weight.detach().clone(), self.b.weight.detach().clone()))
-        h = x.movedim(1, -1)
-        return (self.a(h) + self.b(h)).movedim(-1, 1) * 0.01
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +51,6 @@ def full_diff_lora(seed=0):
     g = torch.Generator().manual_seed(seed)
     deltas = {name: torch.randn(4, 4, generator=g) for name in ("a", "b")}
     return {f"lora_unet_{name}.diff": d for name, d in deltas.items()}, deltas
-
-
-def tiny_model(comfy):
-    config = comfy.supported_models.SD15({})
-    base = comfy.model_base.BaseModel(config, device=torch.device("cpu"), unet_model=TwoLayerNet)
-    patcher = comfy.model_patcher.ModelPatcher(base, load_device=torch.device("cpu"),
-                                               offload_device=torch.device("cpu"))
-    return base, patcher
 
 
 def keyframed(comfy, hooks):

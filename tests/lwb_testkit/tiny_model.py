@@ -1,0 +1,48 @@
+"""A tiny model that runs through ComfyUI's real sampler and records its weights at every call.
+
+ComfyUI's own `BaseModel` (SD1.5 config: real model sampling, schedulers and samplers) whose
+diffusion model is two Linear layers `a` and `b`; LoRA keys `lora_unet_a` / `diffusion_model.a` patch
+them. `net.seen` holds (a.weight, b.weight) as they were at each model call, so a test reads the
+strength each LoRA module really had at each step.
+"""
+
+import torch
+
+
+class TwoLayerNet(torch.nn.Module):
+    def __init__(self, device=None, operations=None, dtype=None, **_):
+        super().__init__()
+        self.dtype = torch.float32
+        self.a = torch.nn.Linear(4, 4, bias=False, device=device)
+        self.b = torch.nn.Linear(4, 4, bias=False, device=device)
+        self.seen = []
+
+    def forward(self, x, timesteps=None, context=None, control=None, transformer_options=None, **_):
+        self.seen.append((self.a.weight.detach().clone(), self.b.weight.detach().clone()))
+        h = x.movedim(1, -1)
+        return (self.a(h) + self.b(h)).movedim(-1, 1) * 0.01
+
+
+def tiny_model(comfy, seed: int | None = None):
+    """(BaseModel, ModelPatcher) on the CPU; `seed` gives the layers seeded random weights."""
+    config = comfy.supported_models.SD15({})
+    base = comfy.model_base.BaseModel(config, device=torch.device("cpu"), unet_model=TwoLayerNet)
+    if seed is not None:
+        with torch.no_grad():
+            base.diffusion_model.a.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(seed)))
+            base.diffusion_model.b.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(seed + 1)))
+    patcher = comfy.model_patcher.ModelPatcher(base, load_device=torch.device("cpu"),
+                                               offload_device=torch.device("cpu"))
+    return base, patcher
+
+
+def sigma_percent(model_sampling, sigma: float) -> float:
+    """The percent p with percent_to_sigma(p) == sigma (bisection; percent_to_sigma decreases)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(48):
+        mid = (lo + hi) / 2
+        if model_sampling.percent_to_sigma(mid) >= sigma:
+            lo = mid
+        else:
+            hi = mid
+    return lo
