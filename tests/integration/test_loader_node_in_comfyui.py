@@ -14,9 +14,9 @@ pytestmark = pytest.mark.comfy
 def library(comfy_server):
     loras = comfy_server.loras_dir
     make_lora(loras / "modes" / "ink.safetensors", arch="SD15", seed=11)
-    make_lora(loras / "modes" / "alice.safetensors", arch="SD15", seed=12)
+    make_lora(loras / "modes" / "modes_alice.safetensors", arch="SD15", seed=12)
     (loras / "modes" / "ink.metadata.json").write_text(json.dumps({"civitai": {"trainedWords": ["ink wash"]}}))
-    (loras / "modes" / "alice.metadata.json").write_text(json.dumps({"trainedWords": ["alice", "blue dress"]}))
+    (loras / "modes" / "modes_alice.metadata.json").write_text(json.dumps({"trainedWords": ["alice", "blue dress"]}))
     return loras
 
 
@@ -31,14 +31,14 @@ def loader(config="[]", string_from=None, hooks_from=None):
 
 INK = {"lora_name": "modes/ink.safetensors", "strength_model": 0.8, "strength_clip": 1, "enabled": True,
        "points": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]}
-UPSTREAM = "<lora:alice:1:0.5>\na prompt line that is not a LoRA"
+UPSTREAM = "<lora:modes_alice:1:0.5>\na prompt line that is not a LoRA"
 
 
 def base_nodes():
     return {
         "s": {"class_type": "PrimitiveStringMultiline", "inputs": {"value": UPSTREAM}},
         "h": {"class_type": "CreateHookLora",
-              "inputs": {"lora_name": "modes/alice.safetensors", "strength_model": 1.0, "strength_clip": 1.0}},
+              "inputs": {"lora_name": "modes/modes_alice.safetensors", "strength_model": 1.0, "strength_clip": 1.0}},
     }
 
 
@@ -75,7 +75,7 @@ def test_override_mode_prepends_upstream_string_and_keeps_previous_hooks_first(c
 
 def test_external_a_mode_applies_the_string(comfy_server, library):
     string, triggers, report = run_loader(comfy_server, loader([], string_from="s"))
-    assert string == "<lora:alice:1:0.5:0,1;1,1>"
+    assert string == "<lora:modes_alice:1:0.5:0,1;1,1>"
     assert triggers == "alice, blue dress"
     assert [(h["strength_model"], h["strength_clip"]) for h in report] == [(1.0, 0.5)]
 
