@@ -4,10 +4,12 @@
  * this one registers the extension (the only module with side effects). Pure logic lives in ./lib,
  * DOM code in ./editor.
  */
+import { api as comfyApi } from "../../scripts/api.js";
 import { app } from "../../scripts/app.js";
 import { EditorApi } from "./lib/api.js";
 import { openIdbStorage } from "./lib/idb_storage.js";
 import { MetadataCache, memoryStorage } from "./lib/metadata_cache.js";
+import { setComfyEvents } from "./editor/comfy_events.js";
 import { installKeyGuard } from "./editor/key_guard.js";
 import { NODE_CLASS, attachScheduleWidget } from "./editor/node_widget.js";
 
@@ -46,6 +48,7 @@ app.registerExtension({
   name: EXTENSION_NAME,
   init() {
     installKeyGuard(window);
+    setComfyEvents(comfyApi);
   },
   async setup() {
     const response = await fetch("/mad-nodes/pack-info");

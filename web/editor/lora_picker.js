@@ -12,7 +12,7 @@
  * Policy allows blob: images but not blob: media). Every name and fact is inserted as text.
  */
 
-import { api as comfyApi } from "../../../scripts/api.js";
+import { comfyEvents } from "./comfy_events.js";
 import { compatHint, filterChoices, HintQueue, pageCount, parsePage } from "../lib/picker_model.js";
 import { h, clear } from "./dom.js";
 import { ownKeys } from "./key_guard.js";
@@ -95,7 +95,8 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     awaitingScan = false;
     load();
   };
-  comfyApi.addEventListener(SCAN_EVENT, onScanEvent);
+  const events = comfyEvents();
+  events?.addEventListener(SCAN_EVENT, /** @type {EventListener} */ (onScanEvent));
 
   const hints = new HintQueue(async (name) => {
     if (!cache || !ckptName || closed) return;
@@ -301,7 +302,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   function close() {
     if (closed) return;
     closed = true;
-    comfyApi.removeEventListener(SCAN_EVENT, onScanEvent);
+    events?.removeEventListener(SCAN_EVENT, /** @type {EventListener} */ (onScanEvent));
     clearTimeout(searchTimer);
     clearTimeout(hoverTimer);
     hints.stop();
