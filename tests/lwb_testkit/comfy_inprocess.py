@@ -10,32 +10,22 @@ error, since the modules cannot be swapped after import).
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import tempfile
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .host import comfy_dir as host_comfy_dir
 
 _lock = threading.Lock()
 _loaded: SimpleNamespace | None = None
 
 
-def default_comfy_dir() -> Path:
-    """`$COMFYUI_DIR`, else `<repo>/.comfyhost/ComfyUI.link` if present, else `<repo>/.comfyhost/ComfyUI`."""
-    env = os.environ.get("COMFYUI_DIR")
-    if env:
-        return Path(env)
-    link = REPO_ROOT / ".comfyhost" / "ComfyUI.link"
-    if link.exists():
-        return link.resolve()
-    return REPO_ROOT / ".comfyhost" / "ComfyUI"
-
-
 def load_comfy(comfy_dir: str | Path | None = None, base_dir: str | Path | None = None) -> SimpleNamespace:
     """Import ComfyUI in-process on CPU; returns a namespace of its modules.
+
+    `comfy_dir` defaults to the tree the server tests run (`lwb_testkit.host.comfy_dir`).
 
     Attributes: `comfy_dir`, `base_dir`, `lora` (comfy.lora), `lora_convert`, `utils`, `hooks`,
     `model_patcher`, `model_base`, `model_management`, `supported_models`, `sd`, `sd1_clip`,
@@ -43,7 +33,7 @@ def load_comfy(comfy_dir: str | Path | None = None, base_dir: str | Path | None 
     `base_dir` (default: a new temp dir) becomes ComfyUI's `--base-directory` (models/, user/, output/).
     """
     global _loaded
-    comfy_dir = Path(comfy_dir) if comfy_dir is not None else default_comfy_dir()
+    comfy_dir = Path(comfy_dir) if comfy_dir is not None else host_comfy_dir()
     with _lock:
         if _loaded is not None:
             if comfy_dir.resolve() != _loaded.comfy_dir.resolve():
