@@ -8,25 +8,27 @@ one (what the seed's reference implementation did) silently applies the wrong Lo
 """
 
 from collections.abc import Iterable
-from pathlib import PurePosixPath
 
-LORA_EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".sft")
+# ComfyUI's folder_paths.supported_pt_extensions: only these are stripped, so a name such as
+# "style.v2" written without extension keeps its dots.
+MODEL_EXTENSIONS = (".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft")
 
 
 class LoraNameError(ValueError):
     """A LoRA name that matches no file, or several."""
 
 
-def _without_extension(name: str) -> str:
-    lower = name.lower()
-    for ext in LORA_EXTENSIONS:
-        if lower.endswith(ext):
-            return name[: -len(ext)]
+def without_model_extension(name: str) -> str:
+    """`name` (a '/'-separated path) without a trailing model extension; dots elsewhere are kept."""
+    dot = name.rfind(".")
+    if dot > name.rfind("/") + 1 and name[dot:].lower() in MODEL_EXTENSIONS:
+        return name[:dot]
     return name
 
 
-def _stem(name: str) -> str:
-    return _without_extension(PurePosixPath(name).name)
+def lora_stem(lora_name: str) -> str:
+    """`Path(lora_name).stem` for a LoRA name from either OS: folders and a model extension removed."""
+    return without_model_extension(lora_name.replace("\\", "/").rsplit("/", 1)[-1])
 
 
 def resolve_lora_name(name: str, available: Iterable[str]) -> str:
@@ -34,7 +36,8 @@ def resolve_lora_name(name: str, available: Iterable[str]) -> str:
 
     Tried in order, the first rule with exactly one match wins: the exact name; the name with `/`
     separators; the name without extension against entries without extension; the file stem and
-    the file stem ignoring case (those two only for a name without folders). Raises `LoraNameError` naming the LoRA and the candidates otherwise.
+    the file stem ignoring case (those two only for a name without folders). Raises `LoraNameError`
+    naming the LoRA and the candidates otherwise.
     """
     names = list(available)
     wanted = name.strip()
@@ -46,12 +49,12 @@ def resolve_lora_name(name: str, available: Iterable[str]) -> str:
     slashed = {n: n.replace("\\", "/") for n in names}
     rules = [
         lambda n: slashed[n] == normalised,
-        lambda n: _without_extension(slashed[n]) == _without_extension(normalised),
+        lambda n: without_model_extension(slashed[n]) == without_model_extension(normalised),
     ]
     if "/" not in normalised:  # a bare name may be a stem; a name with folders must match its folders
         rules += [
-            lambda n: _stem(slashed[n]) == _stem(normalised),
-            lambda n: _stem(slashed[n]).lower() == _stem(normalised).lower(),
+            lambda n: lora_stem(slashed[n]) == lora_stem(normalised),
+            lambda n: lora_stem(slashed[n]).lower() == lora_stem(normalised).lower(),
         ]
     for rule in rules:
         matches = [n for n in names if rule(n)]

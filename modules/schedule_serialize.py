@@ -10,21 +10,10 @@ with a preset loses its explicit vector overrides in the string.
 from __future__ import annotations
 
 from .curves import pad_points
+from .lora_names import lora_stem
 from .schedule_model import LoraItem, ScheduleError, escape_name, format_number
 
 CUSTOM_PRESET = "CUSTOM"
-# ComfyUI's folder_paths.supported_pt_extensions: only these are stripped, so a name such as
-# "style.v2" written without extension keeps its dots.
-MODEL_EXTENSIONS = (".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft")
-
-
-def lora_stem(lora_name: str) -> str:
-    """`Path(lora_name).stem` for a LoRA name from either OS: folders and a model extension removed."""
-    base = lora_name.replace("\\", "/").rsplit("/", 1)[-1]
-    dot = base.rfind(".")
-    if 0 < dot and base[dot:].lower() in MODEL_EXTENSIONS:
-        return base[:dot]
-    return base
 
 
 def serialize_item(item: LoraItem) -> str:
