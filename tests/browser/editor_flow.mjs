@@ -6,6 +6,7 @@
  * the widget under the Vue node renderer. Prints one JSON object for the pytest wrapper.
  * usage: node tests/browser/editor_flow.mjs http://127.0.0.1:PORT OUT_DIR [LORA_FILE_NAME]
  */
+import { idbKeys, queueAndRead } from "./editor_helpers.mjs";
 import { openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, styleName = "style_a.safetensors"] = process.argv.slice(2);
@@ -18,19 +19,6 @@ page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}
 const out = { steps: [] };
 const shot = async (/** @type {string} */ name) => { await page.screenshot({ path: `${outDir}/${name}.png` }); };
 const text = (/** @type {string} */ sel) => page.locator(sel).first().textContent();
-
-/** IndexedDB MadNodesDB/cache as {key: value}. */
-const idbEntries = () => page.evaluate(() => new Promise((resolve, reject) => {
-  const open = indexedDB.open("MadNodesDB", 1);
-  open.onupgradeneeded = () => open.result.createObjectStore("cache");
-  open.onsuccess = () => {
-    const store = open.result.transaction("cache", "readonly").objectStore("cache");
-    const keys = store.getAllKeys();
-    keys.onsuccess = () => { open.result.close(); resolve(keys.result.map(String)); };
-    keys.onerror = () => reject(keys.error);
-  };
-  open.onerror = () => reject(open.error);
-}));
 
 async function pick(/** @type {string} */ query, /** @type {string} */ name) {
   await page.fill("[data-role=picker-search]", query);
@@ -90,7 +78,7 @@ try {
   out.undo = { withPreset, undone, redone };
   out.vectorText = await text("[data-role=vector-text]");
   out.staircase = await text("[data-role=staircase-text]");
-  out.idbAfterInspect = await idbEntries();
+  out.idbAfterInspect = await idbKeys(page);
   out.legacyLeft = await page.evaluate(() => localStorage.getItem("MAD_NODES_LORA_METADATA_V1"));
   await shot("editor");
   out.shownSchedule = redone;
@@ -99,16 +87,9 @@ try {
   out.nodeSummary = await text("[data-role=node-summary]");
   await shot("node_after_save");
   // queue and read what the backend ran
-  await page.evaluate(() => window["app"].queuePrompt(0, 1));
-  let entry = null;
-  for (let i = 0; i < 600 && !entry; i++) {
-    const history = await (await fetch(`${baseUrl}/history?max_items=1`)).json();
-    const [first] = Object.values(history);
-    if (first && first.status && first.status.completed !== undefined) entry = first;
-    else await new Promise((r) => setTimeout(r, 100));
-  }
-  out.historyStatus = entry?.status?.status_str ?? null;
-  out.ranSchedule = entry ? Object.values(entry.outputs).map((o) => o.text?.[0]).find((t) => typeof t === "string") : null;
+  const ran = await queueAndRead(page, baseUrl);
+  out.historyStatus = ran.status;
+  out.ranSchedule = ran.texts[0] ?? null;
 
   // Hostile names: a LoRA file and a profile.
   await page.click("[data-action=open-editor]");
@@ -128,11 +109,11 @@ try {
   await shot("editor_hostile");
   // Clear Metadata Cache: browser and server (the open LoRA is then inspected again)
   await page.waitForTimeout(500);
-  out.idbBeforeClear = await idbEntries();
+  out.idbBeforeClear = await idbKeys(page);
   await page.click("[data-action=clear-cache]");
   await page.waitForFunction(() => document.querySelector("[data-role=status]")?.textContent?.includes("cleared"));
   await page.waitForTimeout(300);
-  out.idbAfterClear = await idbEntries();
+  out.idbAfterClear = await idbKeys(page);
   out.openAfterClear = await text("[data-role=item-name]");
   await page.keyboard.press("Escape");
   out.editorClosedByEsc = await page.locator(".lwb-editor").count() === 0;

@@ -16,7 +16,8 @@ export const idbKeys = (page) => page.evaluate(() => new Promise((resolve, rejec
 /**
  * Queue the graph from the frontend (as the Queue button does) and wait for its history entry.
  * @param {import("playwright-core").Page} page @param {string} baseUrl
- * @returns {Promise<{status: string | null, texts: string[]}>} the run's status and every text output
+ * @returns {Promise<{status: string | null, texts: string[], outputs: Record<string, any>}>} the run's status,
+ *   every text output, and the outputs by node id
  */
 export async function queueAndRead(page, baseUrl) {
   const [response] = await Promise.all([
@@ -28,9 +29,10 @@ export async function queueAndRead(page, baseUrl) {
     const entry = (await (await fetch(`${baseUrl}/history/${id}`)).json())[id];
     if (entry?.status?.completed !== undefined) {
       const texts = Object.values(entry.outputs ?? {}).flatMap((o) => /** @type {any} */ (o).text ?? []);
-      return { status: entry.status.status_str ?? null, texts: texts.filter((t) => typeof t === "string") };
+      return { status: entry.status.status_str ?? null, texts: texts.filter((t) => typeof t === "string"),
+        outputs: entry.outputs ?? {} };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { status: null, texts: [] };
+  return { status: null, texts: [], outputs: {} };
 }
