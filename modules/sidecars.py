@@ -121,6 +121,11 @@ def _string_list(value) -> list[str]:
     return [item.strip() for item in value if isinstance(item, str) and item.strip()]
 
 
+def unique_sorted_words(words) -> list[str]:
+    """Trigger words deduplicated and sorted case-insensitively (ties: exact order), as every output lists them."""
+    return sorted(set(words), key=lambda w: (w.casefold(), w))
+
+
 def trigger_words(sidecar: dict | None) -> list[str]:
     """Trigger words from `trainedWords` and `civitai.trainedWords`: strings only, stripped, deduplicated, sorted.
 
@@ -132,7 +137,7 @@ def trigger_words(sidecar: dict | None) -> list[str]:
     civitai = sidecar.get("civitai")
     if isinstance(civitai, dict):
         words += _string_list(civitai.get("trainedWords"))
-    return sorted(set(words), key=lambda w: (w.casefold(), w))
+    return unique_sorted_words(words)
 
 
 def find_preview(lora_path: str | os.PathLike) -> Path | None:

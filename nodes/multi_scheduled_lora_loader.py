@@ -15,6 +15,7 @@ from ..modules.lora_facts import describe_lora
 from ..modules.operation_modes import plan_operation
 from ..modules.schedule_model import ScheduleError
 from ..modules.schedule_parse import parse_schedule_config
+from ..modules.sidecars import unique_sorted_words
 from .lora_hook_builder import LoraItemError, build_lora, resolve_item_path
 from .scheduled_hooks import model_with_hooks
 
@@ -72,7 +73,7 @@ class MultiScheduledLoraLoader:
         out_model = None
         if model is not None:
             out_model = model_with_hooks(model, hooks) if hooks is not None else model.clone()
-        return (out_model, hooks, plan.schedule_string, ", ".join(sorted(set(triggers), key=lambda w: (w.casefold(), w))))
+        return (out_model, hooks, plan.schedule_string, ", ".join(unique_sorted_words(triggers)))
 
 
 def _triggers_only(item) -> list[str]:
