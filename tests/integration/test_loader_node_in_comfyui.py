@@ -13,9 +13,9 @@ pytestmark = pytest.mark.comfy
 @pytest.fixture(scope="module")
 def library(comfy_server):
     loras = comfy_server.loras_dir
-    make_lora(loras / "modes" / "ink.safetensors", arch="SD15", seed=11)
+    make_lora(loras / "modes" / "modes_ink.safetensors", arch="SD15", seed=11)
     make_lora(loras / "modes" / "modes_alice.safetensors", arch="SD15", seed=12)
-    (loras / "modes" / "ink.metadata.json").write_text(json.dumps({"civitai": {"trainedWords": ["ink wash"]}}))
+    (loras / "modes" / "modes_ink.metadata.json").write_text(json.dumps({"civitai": {"trainedWords": ["ink wash"]}}))
     (loras / "modes" / "modes_alice.metadata.json").write_text(json.dumps({"trainedWords": ["alice", "blue dress"]}))
     return loras
 
@@ -29,7 +29,7 @@ def loader(config="[]", string_from=None, hooks_from=None):
     return {"class_type": "MultiScheduledLoraLoader", "inputs": inputs}
 
 
-INK = {"lora_name": "modes/ink.safetensors", "strength_model": 0.8, "strength_clip": 1, "enabled": True,
+INK = {"lora_name": "modes/modes_ink.safetensors", "strength_model": 0.8, "strength_clip": 1, "enabled": True,
        "points": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]}
 UPSTREAM = "<lora:modes_alice:1:0.5>\na prompt line that is not a LoRA"
 
@@ -55,7 +55,7 @@ def run_loader(server, node, with_report=True):
 
 def test_standard_mode(comfy_server, library):
     string, triggers, report = run_loader(comfy_server, loader([INK]))
-    assert string.startswith("<lora:ink:0.8:1:0,0;")
+    assert string.startswith("<lora:modes_ink:0.8:1:0,0;")
     assert string.endswith(";1,1>")
     assert triggers == "ink wash"
     assert len(report) == 1
@@ -68,7 +68,7 @@ def test_standard_mode(comfy_server, library):
 def test_override_mode_prepends_upstream_string_and_keeps_previous_hooks_first(comfy_server, library):
     string, triggers, report = run_loader(comfy_server, loader([INK], string_from="s", hooks_from="h"))
     assert string.split("\n")[:2] == UPSTREAM.split("\n")
-    assert string.split("\n")[2].startswith("<lora:ink:0.8:1:")
+    assert string.split("\n")[2].startswith("<lora:modes_ink:0.8:1:")
     assert triggers == "alice, blue dress, ink wash"
     assert [h["strength_model"] for h in report] == [1.0, 0.8], "previous_hooks come first"
 
@@ -95,7 +95,7 @@ def test_bridge_mode_passes_string_unchanged(comfy_server, library):
 
 def test_chain_mode_applies_string_and_internal(comfy_server, library):
     string, _, report = run_loader(comfy_server, loader([INK], string_from="s"))
-    assert string.startswith(UPSTREAM + "\n<lora:ink:0.8:1:")
+    assert string.startswith(UPSTREAM + "\n<lora:modes_ink:0.8:1:")
     assert [h["strength_model"] for h in report] == [1.0, 0.8]
 
 
@@ -103,7 +103,7 @@ def test_profiles_object_uses_active_profile(comfy_server, library):
     config = {"active_profile": "B", "profiles": {"A": {"loras": [INK]},
                                                   "B": {"loras": [{**INK, "strength_model": 0.25}]}}}
     string, _, _ = run_loader(comfy_server, loader(config))
-    assert string.startswith("<lora:ink:0.25:1:")
+    assert string.startswith("<lora:modes_ink:0.25:1:")
 
 
 def test_block_vectors_reach_the_hook(comfy_server, library):
