@@ -24,7 +24,7 @@ from ..modules.lora_facts import describe_lora
 from ..modules.schedule_model import LoraItem, ScheduleError, check_value
 from ..modules.schedule_parse import parse_schedule_config, parse_schedule_string
 from ..modules.schedule_serialize import serialize_schedule
-from .lora_hook_builder import LoraItemError, build_lora, resolve_item_path
+from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path
 from .lora_loading import load_lora_state_dict
 from .scheduled_hooks import group_by_multiplier
 
@@ -151,9 +151,10 @@ class LoraBlockWeightCombiner:
             raise ValueError(f"{NAME}: {err}") from None
         items = result.schedule_items()
         groups = []
+        keys = model_keys(model)
         for item in items:
             try:
-                built = build_lora(item, model)
+                built = build_lora(item, keys)
             except LoraItemError as err:
                 raise ValueError(f"{NAME}: {err}") from None
             if built.hooks is not None:

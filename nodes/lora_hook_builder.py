@@ -59,7 +59,23 @@ def keyframe_group(keyframes: list[Keyframe]) -> comfy.hooks.HookKeyframeGroup:
     return group
 
 
-def build_lora(item: LoraItem, model=None) -> BuiltLora:
+@dataclass(frozen=True)
+class ModelKeys:
+    """ComfyUI's LoRA key map of a model's diffusion model, and the model's class name for messages."""
+
+    key_map: dict
+    model_name: str
+
+
+def model_keys(model) -> ModelKeys | None:
+    """The connected model's keys (None without a model): built once per node run, for every LoRA of it."""
+    if model is None:
+        return None
+    return ModelKeys(comfy.lora.model_lora_keys_unet(model.model, {}), type(model.model).__name__)
+
+
+def build_lora(item: LoraItem, keys: ModelKeys | None = None) -> BuiltLora:
+    """The item's hooks; with `keys` (see `model_keys`) a LoRA that matches no layer is an error."""
     name, path = resolve_item_path(item)
     where = f"LoRA {name!r}"
     for what, value in (("strength_model", item.strength_model), ("strength_clip", item.strength_clip)):
@@ -84,22 +100,21 @@ def build_lora(item: LoraItem, model=None) -> BuiltLora:
         multipliers = module_multipliers(arch, sd.keys(), item.preset, item.vectors)
     except ValueError as err:
         raise LoraItemError(f"{where}: {err}") from None
-    if model is not None:
-        check_matches_model(where, arch, sd, model)
+    if keys is not None:
+        check_matches_model(where, arch, sd, keys)
     hooks = create_block_weighted_hook(sd, item.strength_model, item.strength_clip, multipliers)
     hooks.set_keyframes_on_hooks(keyframe_group(keyframes))
     return BuiltLora(name, arch, hooks, None, triggers)
 
 
-def check_matches_model(where: str, arch: str, sd: dict, model) -> None:
-    """Raise when none of the LoRA's diffusion-model layers exist in `model`; log partial mismatches."""
-    key_map = comfy.lora.model_lora_keys_unet(model.model, {})
+def check_matches_model(where: str, arch: str, sd: dict, keys: ModelKeys) -> None:
+    """Raise when none of the LoRA's diffusion-model layers is in the model's key map; log partial mismatches."""
+    key_map = keys.key_map
     modules = {module_of_key(k)[0] for k in sd}
     model_modules = {m for m in modules if normalise_module(m).scope == "model"}
     missing = sorted(m for m in model_modules if m not in key_map)
     if model_modules and len(missing) == len(model_modules):
-        model_name = type(model.model).__name__
-        raise LoraItemError(f"{where} ({arch}) matches no layer of the connected model ({model_name}); "
+        raise LoraItemError(f"{where} ({arch}) matches no layer of the connected model ({keys.model_name}); "
                             f"is it a LoRA for another architecture? e.g. {missing[0]!r}")
     if missing:
         log.warning("%s: %d of %d diffusion-model layers are not in the model and will not be applied, e.g. %s",

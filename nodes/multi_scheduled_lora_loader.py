@@ -16,7 +16,7 @@ from ..modules.operation_modes import plan_operation
 from ..modules.schedule_model import ScheduleError
 from ..modules.schedule_parse import parse_schedule_config
 from ..modules.sidecars import unique_sorted_words
-from .lora_hook_builder import LoraItemError, build_lora, resolve_item_path
+from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path
 from .scheduled_hooks import model_with_hooks
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ class MultiScheduledLoraLoader:
             raise ValueError(f"Multi Scheduled LoRA Loader: schedule_string {err}") from None
         groups: list[comfy.hooks.HookGroup] = [previous_hooks] if plan.use_previous_hooks and previous_hooks else []
         triggers: list[str] = []
+        keys = model_keys(model)
         for item in plan.apply_items:
-            built = build_lora(item, model)
+            built = build_lora(item, keys)
             triggers += built.trigger_words
             if built.hooks is None:
                 log.info("Multi Scheduled LoRA Loader: skipping %s: %s", built.lora_name, built.skipped)

@@ -226,3 +226,16 @@ def test_hooks_through_set_clip_hooks_match_the_classic_loader_per_block(comfy, 
     assert float((early[0] - plain[0][0]).abs().max()) < 1e-6, "strength 0 before x=0.5"
     assert float((final[-1] - plain[0][0]).abs().max()) > 1e-4, "the LoRA changes the encoding"
     assert all("hooks" in d for _, d in conds)
+
+
+def test_lora_for_another_model_is_a_clear_error(comfy, env):
+    """A LoRA none of whose diffusion-model layers exist in the connected model is reported, not ignored."""
+    loras, node = env
+    g = torch.Generator().manual_seed(11)
+    save_file({"lora_unet_input_blocks_4_1_proj_in.lora_up.weight": torch.randn(4, 2, generator=g),
+               "lora_unet_input_blocks_4_1_proj_in.lora_down.weight": torch.randn(2, 4, generator=g)},
+              str(loras / "other_model.safetensors"))
+    _, patcher = tiny_model(comfy, seed=7)
+    with pytest.raises(ValueError, match=r"LoRA 'other_model.safetensors' .* matches no layer of the connected model "
+                                         r"\(BaseModel\)"):
+        node.process(config("other_model.safetensors", [(0.0, 1.0), (1.0, 1.0)]), model=patcher)
