@@ -4,7 +4,7 @@ Prints:
 - cold combine (factors read from disk, all pairwise block inner products computed) and warm combine
   (profiles and pair grams cached: what re-running after changing strengths or the policy costs), with
   the text outputs; target: warm < 1 s;
-- the pairwise overlap of all 28 pairs from the factors (`block_energy.factor_gram`, what the combiner
+- the pairwise overlap of all 28 pairs from the factors (`blocks.energy.factor_gram`, what the combiner
   uses) against the same inner products from materialised ΔW (each ΔW built once per weight, stacked
   and multiplied: the efficient dense baseline), on the same loaded factors; target: ratio >= 10. The
   largest difference is printed as a cosine difference, |Δ⟨a,b⟩| / (‖a‖·‖b‖) per block. Both run with
@@ -28,15 +28,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lwb_testkit import pack  # noqa: E402,F401  (registers lora_weights_builder)
-from lwb_testkit.lora_factory import make_lora  # noqa: E402
-
-from lora_weights_builder.modules.block_energy import factor_gram, load_factors  # noqa: E402
+from lora_weights_builder.modules.blocks.energy import factor_gram, load_factors  # noqa: E402
 from lora_weights_builder.modules.combiner.analysis import LoraAnalyzer  # noqa: E402
 from lora_weights_builder.modules.combiner.engine import CombineInput, combine  # noqa: E402
 from lora_weights_builder.modules.combiner.report import lora_config_text, report_text  # noqa: E402
-from lora_weights_builder.modules.schedule_model import LoraItem  # noqa: E402
-from lora_weights_builder.modules.schedule_serialize import serialize_schedule  # noqa: E402
+from lora_weights_builder.modules.schedule.model import LoraItem  # noqa: E402
+from lora_weights_builder.modules.schedule.serialize import serialize_schedule  # noqa: E402
+from lwb_testkit import pack  # noqa: E402,F401  (registers lora_weights_builder)
+from lwb_testkit.lora_factory import make_lora  # noqa: E402
 
 N, RANK = 8, 32
 FOLDERS = ["characters", "styles", "clothing", "poses", "characters", "styles", "concepts", "details"]

@@ -12,7 +12,7 @@ a. Header-only inspection of 10,000 files from `bench/library_index.py`'s genera
    `library.structure.StructureCache`) over all files, and with no cache at all (`read_header` with
    full validation and the key analysis per file) over a sample, projected, with a per-stage split.
    Baseline in the same run: reading + json-parsing every header.
-b. `block_energy.compute_stats` of an SDXL rank-32 LoRA of every layer with text encoders (the test
+b. `blocks.energy.compute_stats` of an SDXL rank-32 LoRA of every layer with text encoders (the test
    kit's factory, fp16), against (i) reading the same tensors with `safetensors.safe_open` (target:
    ratio <= 3x), at torch's default thread count and single-threaded (on a shared, busy machine
    torch's parallel regions wait for a descheduled thread), and (ii) materialising every ΔW in torch
@@ -40,16 +40,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
 import torch  # noqa: E402
-from safetensors import safe_open  # noqa: E402
-
-from lora_weights_builder.modules.architecture import detect_architecture  # noqa: E402
-from lora_weights_builder.modules.block_energy import compute_stats  # noqa: E402
-from lora_weights_builder.modules.block_energy.factors import group_modules  # noqa: E402
-from lora_weights_builder.modules.block_layouts import block_of_key, inspire_slots, module_of_key  # noqa: E402
-from lora_weights_builder.modules.block_layouts import sort_blocks  # noqa: E402
+from lora_weights_builder.modules.arch.detect import detect_architecture  # noqa: E402
+from lora_weights_builder.modules.blocks.energy import compute_stats  # noqa: E402
+from lora_weights_builder.modules.blocks.energy.factors import group_modules  # noqa: E402
+from lora_weights_builder.modules.blocks.layouts import (  # noqa: E402
+    block_of_key,
+    inspire_slots,
+    module_of_key,
+    sort_blocks,  # noqa: E402
+)
+from lora_weights_builder.modules.inspection.header import read_header  # noqa: E402
+from lora_weights_builder.modules.inspection.sidecars import find_preview, load_metadata_sidecar, trigger_words  # noqa: E402
 from lora_weights_builder.modules.library.structure import StructureCache  # noqa: E402
-from lora_weights_builder.modules.safetensors_header import read_header  # noqa: E402
-from lora_weights_builder.modules.sidecars import find_preview, load_metadata_sidecar, trigger_words  # noqa: E402
+from safetensors import safe_open  # noqa: E402
 
 _SCALAR = {"F16": "<e", "F32": "<f", "F64": "<d"}
 _RANK_PARTS = ("down", "hada_w1_b", "lokr_w1_b", "lokr_w2_b")
@@ -111,7 +114,7 @@ def inspect_file(path: Path, times: dict[str, float]) -> dict:
     t5 = clock()
     rank, alpha = rank_alpha(path, header)
     t6 = clock()
-    for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+    for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=False):
         times[stage] += dt
     return {"arch": verdict.arch, "blocks": blocks, "slots": len(slots), "rank": rank, "alpha": alpha,
             "words": words, "preview": preview}
@@ -186,7 +189,7 @@ def read_all(path: Path) -> float:
     """Baseline (i): every tensor read once with safe_open (what any energy computation must do)."""
     total = 0.0
     with safe_open(str(path), framework="pt", device="cpu") as f:
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
             total += f.get_tensor(key).numel()
     return total
 

@@ -33,9 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
-from lwb_testkit.lora_factory import plan_modules  # noqa: E402
-
 from lora_weights_builder.modules.library import Library, store  # noqa: E402
+from lwb_testkit.lora_factory import plan_modules  # noqa: E402
 
 ARCHS = (("SDXL", 0.45), ("SD15", 0.30), ("FLUX.1", 0.25))
 KOHYA_BASE = {"SD15": "sd_v1", "SDXL": "sdxl_base_v1-0", "FLUX.1": "flux1"}

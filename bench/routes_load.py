@@ -26,9 +26,9 @@ import asyncio
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
-import subprocess
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -39,13 +39,12 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
 from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
-from lwb_testkit.host import comfy_dir  # noqa: E402
-from lwb_testkit.lora_factory import make_lora  # noqa: E402
-
-from lora_weights_builder.modules.block_energy import compute_stats  # noqa: E402
-from lora_weights_builder.modules.lora_facts import describe_lora  # noqa: E402
+from lora_weights_builder.modules.blocks.energy import compute_stats  # noqa: E402
+from lora_weights_builder.modules.inspection.lora_facts import describe_lora  # noqa: E402
 from lora_weights_builder.routes.inspect_routes import InspectRoutes  # noqa: E402
 from lora_weights_builder.routes.model_folders import ModelFolders  # noqa: E402
+from lwb_testkit.host import comfy_dir  # noqa: E402
+from lwb_testkit.lora_factory import make_lora  # noqa: E402
 
 DISTINCT_FILES = 10
 WARM_SET = 100

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 
-from .block_layouts import ARCH_BLOCK_MAPPINGS, BLOCK_GROUPS, BLOCK_ORDER
-from .presets import PRESET_COMPATIBLE_ARCHS, PRESET_STRATEGIES
+from .blocks.layouts import ARCH_BLOCK_MAPPINGS, BLOCK_GROUPS, BLOCK_ORDER
+from .blocks.presets import PRESET_COMPATIBLE_ARCHS, PRESET_STRATEGIES
 from .version import PACK_VERSION
 
 

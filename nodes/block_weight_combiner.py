@@ -13,38 +13,23 @@ import comfy.hooks
 import comfy.lora
 import folder_paths
 
-from ..modules.architectures import UNKNOWN
-from ..modules.block_weights import module_multipliers
+from ..modules.arch.ids import UNKNOWN
+from ..modules.blocks.patch_groups import group_by_multiplier
+from ..modules.blocks.weights import module_multipliers
 from ..modules.combiner.config_sets import ConfigSetStore, config_sets_dir
 from ..modules.combiner.engine import CombineInput, CombineResult, combine
 from ..modules.combiner.policies import DEFAULT_HEADROOM, POLICIES
 from ..modules.combiner.report import lora_config_text, outputs_dict, report_text
+from ..modules.combiner.stack import stack_items
+from ..modules.inspection.lora_facts import describe_lora
 from ..modules.library.roles import role_of_name
-from ..modules.lora_facts import describe_lora
-from ..modules.schedule_model import LoraItem, ScheduleError, check_value
-from ..modules.schedule_parse import parse_schedule_config, parse_schedule_string
-from ..modules.schedule_serialize import serialize_schedule
+from ..modules.schedule.model import ScheduleError
+from ..modules.schedule.parse import parse_schedule_config, parse_schedule_string
+from ..modules.schedule.serialize import serialize_schedule
 from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path
 from .lora_loading import load_lora_state_dict
-from .scheduled_hooks import group_by_multiplier
 
 NAME = "LoRA Block-Weight Combiner"
-
-
-def stack_items(lora_stack) -> list[LoraItem]:
-    """Items of a LORA_STACK: a list of (lora_name, strength_model, strength_clip)."""
-    items = []
-    for n, entry in enumerate(lora_stack or [], start=1):
-        if not isinstance(entry, (list, tuple)) or len(entry) != 3 or not isinstance(entry[0], str):
-            raise ValueError(f"{NAME}: lora_stack entry {n}: expected (lora_name, strength_model, strength_clip)")
-        name, sm, sc = entry
-        try:
-            sm, sc = (check_value(float(v), f"lora_stack entry {n} ({name})") for v in (sm, sc))
-        except (TypeError, ValueError, ScheduleError) as err:
-            raise ValueError(f"{NAME}: lora_stack entry {n} ({name}): {err}") from None
-        if name.strip().lower() != "none":
-            items.append(LoraItem(lora_name=name, strength_model=sm, strength_clip=sc))
-    return items
 
 
 def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack) -> list[CombineInput]:

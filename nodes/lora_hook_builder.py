@@ -13,13 +13,13 @@ import comfy.hooks
 import comfy.lora
 import folder_paths
 
-from ..modules.architectures import UNKNOWN
-from ..modules.block_layouts import module_of_key, normalise_module
-from ..modules.block_weights import module_multipliers
-from ..modules.curves import Keyframe, compile_curve
-from ..modules.lora_facts import describe_lora
-from ..modules.lora_names import LoraNameError, resolve_lora_name
-from ..modules.schedule_model import LoraItem
+from ..modules.arch.ids import UNKNOWN
+from ..modules.blocks.layouts import module_of_key, normalise_module
+from ..modules.blocks.weights import module_multipliers
+from ..modules.inspection.lora_facts import describe_lora
+from ..modules.inspection.lora_names import LoraNameError, resolve_lora_name
+from ..modules.schedule.curves import Keyframe, compile_curve
+from ..modules.schedule.model import LoraItem
 from .lora_loading import load_lora_state_dict
 from .scheduled_hooks import SigmaCachedKeyframeGroup, create_block_weighted_hook
 

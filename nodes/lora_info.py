@@ -4,7 +4,7 @@ import json
 
 import folder_paths
 
-from ..modules.lora_facts import describe_lora
+from ..modules.inspection.lora_facts import describe_lora
 
 
 class LoraWeightsBuilderInfo:

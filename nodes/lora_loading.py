@@ -13,7 +13,7 @@ import comfy.lora_convert
 import comfy.utils
 import torch
 
-from ..modules.inspect_cache import InspectCache
+from ..modules.inspection.cache import InspectCache
 
 DEFAULT_CACHE_MB = 2048
 

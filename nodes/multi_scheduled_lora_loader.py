@@ -11,11 +11,11 @@ import logging
 
 import comfy.hooks
 
-from ..modules.lora_facts import describe_lora
-from ..modules.operation_modes import plan_operation
-from ..modules.schedule_model import ScheduleError
-from ..modules.schedule_parse import parse_schedule_config
-from ..modules.sidecars import unique_sorted_words
+from ..modules.inspection.lora_facts import describe_lora
+from ..modules.inspection.sidecars import unique_sorted_words
+from ..modules.schedule.model import ScheduleError
+from ..modules.schedule.operation_modes import plan_operation
+from ..modules.schedule.parse import parse_schedule_config
 from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path
 from .scheduled_hooks import model_with_hooks
 

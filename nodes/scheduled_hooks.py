@@ -15,12 +15,13 @@ Two pieces:
 
 import threading
 import weakref
-from collections import defaultdict
 
 import comfy.hooks
 import comfy.lora
 import comfy.patcher_extension
 import comfy.samplers
+
+from ..modules.blocks.patch_groups import group_by_multiplier
 
 WRAPPER_KEY = "lora_weights_builder.model_hooks"
 # Per model_sampling object (weakly held, so a model's table goes with the model): percent -> sigma.
@@ -82,28 +83,6 @@ class BlockWeightedLoraHook(comfy.hooks.WeightHook):
         c = super().clone()
         c.module_multipliers = self.module_multipliers
         return c
-
-
-def group_by_multiplier(patches, key_map, lora_sd, module_multipliers):
-    """Split load_lora's patches into groups of equal multiplier; multiplier-0 patches are dropped."""
-    if not module_multipliers:
-        yield 1.0, patches
-        return
-    prefixes = set()
-    for key in lora_sd:
-        for i, ch in enumerate(key):
-            if ch == ".":
-                prefixes.add(key[:i])
-    module_of_patch = {}
-    for lora_module, target in key_map.items():
-        if lora_module in prefixes:
-            module_of_patch.setdefault(target, lora_module)
-    groups: dict[float, dict] = defaultdict(dict)
-    for patch_key, patch in patches.items():
-        multiplier = module_multipliers.get(module_of_patch.get(patch_key), 1.0)
-        if multiplier != 0.0:
-            groups[multiplier][patch_key] = patch
-    yield from groups.items()
 
 
 def create_block_weighted_hook(lora_sd, strength_model, strength_clip, module_multipliers=None):

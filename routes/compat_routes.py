@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from ..modules.architectures import UNKNOWN
-from ..modules.compatibility import compare
-from ..modules.inspection_service import checkpoint_architecture, problem_text
-from ..modules.lora_facts import describe_lora
+from ..modules.arch.compatibility import compare
+from ..modules.arch.ids import UNKNOWN
+from ..modules.inspection.lora_facts import describe_lora
+from ..modules.inspection.service import checkpoint_architecture, problem_text
 from .json_body import json_response
 from .model_folders import ModelFolders
 from .name_guard import InvalidName, resolve_listed, validate_name

@@ -28,13 +28,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..modules.architectures import UNKNOWN
-from ..modules.inspect_cache import shared_cache
-from ..modules.inspection_service import StatsJobs, file_fingerprint, has_block_layout, problem_text, refine_arch
-from ..modules.lora_facts import describe_lora
+from ..modules.arch.ids import UNKNOWN
+from ..modules.inspection.cache import shared_cache
+from ..modules.inspection.lora_facts import describe_lora
+from ..modules.inspection.service import file_fingerprint, has_block_layout, problem_text, refine_arch
 from .json_body import json_response
 from .model_folders import ModelFolders
 from .name_guard import InvalidName, resolve_listed, validate_name
+from .stats_jobs import StatsJobs
 
 log = logging.getLogger(__name__)
 

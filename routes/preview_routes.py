@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..modules.sidecars import find_preview, preview_content_type
+from ..modules.inspection.sidecars import find_preview, preview_content_type
 from .json_body import json_response
 from .model_folders import ModelFolders
 from .name_guard import InvalidName, resolve_listed, validate_name, within_model_folders

@@ -41,7 +41,8 @@ def main() -> None:
     for wf in sorted(EXAMPLE_WORKFLOWS.glob("*.json")):
         shutil.copyfile(wf, workflows / wf.name)
     print(f"demo: ComfyUI with LoRA Weights Builder on {server.url} (Ctrl-C stops it)")
-    print(f"demo: example workflows in the Workflows sidebar: {', '.join(p.name for p in EXAMPLE_WORKFLOWS.glob('*.json'))}")
+    names = ", ".join(p.name for p in EXAMPLE_WORKFLOWS.glob("*.json"))
+    print(f"demo: example workflows in the Workflows sidebar: {names}")
     cmd = server.command()
     os.execv(cmd[0], cmd)
 

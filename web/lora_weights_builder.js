@@ -4,7 +4,10 @@
  * this one registers the extension (the only module with side effects). Pure logic lives in ./lib,
  * DOM code in ./editor.
  */
+// ComfyUI serves these two modules at run time; its frontend package ships no type declarations.
+// @ts-ignore
 import { api as comfyApi } from "../../scripts/api.js";
+// @ts-ignore
 import { app } from "../../scripts/app.js";
 import { EditorApi } from "./lib/api.js";
 import { openIdbStorage } from "./lib/idb_storage.js";

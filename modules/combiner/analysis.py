@@ -6,7 +6,7 @@ file's (path, size, mtime_ns) and the architecture: re-running a combination aft
 or the policy does no tensor work, and a replaced file is measured again. Factors (the tensors) are
 never cached: they are loaded for the files whose profile or pairs are missing and dropped afterwards.
 
-A pair's inner products come from `block_energy.factor_gram` (r×r Gram matrices of the factors, ΔW is
+A pair's inner products come from `blocks.energy.factor_gram` (r×r Gram matrices of the factors, ΔW is
 never built), one pair at a time, so a pair's values do not depend on which set it was computed in.
 The measuring runs with one torch thread: its matrices are r×r products that gain nothing from
 threads, and on a busy machine two spinning OpenMP threads made them 20-50× slower (measured here).
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ..block_energy import LoraFactors, factor_gram, load_factors
-from ..block_layouts import TEXT_ENCODERS, split_block_id
-from ..inspect_cache import CacheKey, file_key
+from ..blocks.energy import LoraFactors, factor_gram, load_factors
+from ..blocks.layouts import TEXT_ENCODERS, split_block_id
+from ..inspection.cache import CacheKey, file_key
 
 PairGram = dict[tuple[int, int], dict[str, float]]  # (i, j), i < j -> {block: ⟨ΔW_i,b, ΔW_j,b⟩}
 

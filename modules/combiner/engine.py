@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..block_layouts import (
+from ..blocks.layouts import (
     TEXT_ENCODERS,
     block_label,
     block_metadata,
@@ -18,13 +18,13 @@ from ..block_layouts import (
     sort_blocks,
     split_block_id,
 )
-from ..block_weights import blocks_of_modules, effective_vector
-from ..schedule_model import LoraItem, format_number
+from ..blocks.weights import blocks_of_modules, effective_vector
+from ..schedule.model import LoraItem, format_number
 from .analysis import LoraAnalyzer, LoraProfile, shared_analyzer
-from .compat import CompatEntry, Verdict, check_compatibility
 from .inspire_vector import InspireVector, inspire_vector
 from .maths import BASE_UNIT, CLIP_UNIT, cosine, unit_maths, unit_of_block, unit_sort_key
 from .policies import BUDGET, DEFAULT_HEADROOM, budget_of, check_policy, unit_factors
+from .verdicts import CompatEntry, Verdict, check_compatibility
 
 ZERO_STRENGTH = "zero_strength"
 UNIT_GROUPS = {BASE_UNIT: "OTHER", CLIP_UNIT: "CLIP"}

@@ -1,7 +1,7 @@
 """Block vectors that paste into the Inspire Pack "LoRA Loader (Block Weight)" node unchanged.
 
 reference/block-weight-formats.md §0 and §5: the vector is positional over the blocks present in this
-LoRA (`block_layouts.inspire_slots`), BASE first; every entry matches `^-?\\d+(\\.\\d+)?$` (the 4-decimal
+LoRA (`blocks.layouts.inspire_slots`), BASE first; every entry matches `^-?\\d+(\\.\\d+)?$` (the 4-decimal
 `format_number`: never `.5`, `1.`, `1e-05` or `+1`), entries are joined by "," without spaces (a space
 would make a sub-vector), and a vector shorter than 12 entries is padded by repeating its last value
 (Inspire reads fewer than 12 entries as a preset name; entries past the LoRA's slots are never read).
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..block_layouts import InspireSlot
-from ..schedule_model import format_number
+from ..blocks.layouts import InspireSlot
+from ..schedule.model import format_number
 
 MIN_ENTRIES = 12
 ENTRY_RE = re.compile(r"^-?\d+(\.\d+)?$")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..block_layouts import BASE_BUCKETS, TEXT_ENCODERS, block_sort_key, split_block_id
+from ..blocks.layouts import BASE_BUCKETS, TEXT_ENCODERS, block_sort_key, split_block_id
 
 BASE_UNIT = "BASE"
 CLIP_UNIT = "CLIP"

@@ -6,7 +6,7 @@ digits) and a fixed order (LoRAs in input order, blocks in model order), so equa
 
 from __future__ import annotations
 
-from ..schedule_model import format_number
+from ..schedule.model import format_number
 from .engine import CombineResult
 
 

@@ -1,7 +1,7 @@
 """The LoRA library index (seed 000): an SQLite database of every LoRA under ComfyUI's `loras` roots.
 
 `schema.py` database and migrations, `ids.py` stable content ids, `roles.py` folder -> role table,
-`structure.py` + `facts.py` what one file says, `walk.py` + `scanner.py` the incremental scan,
+`structure.py` + `entry_facts.py` what one file says, `walk.py` + `scanner.py` the incremental scan,
 `store.py` search and entries, `profiles.py` block-weight profiles, `energy.py` stored block energy,
 `service.py` the `Library` object the routes use (background scans, progress).
 """

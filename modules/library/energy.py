@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import time
 
-from ..block_energy import compute_stats
+from ..blocks.energy import compute_stats
 from . import store
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Block-weight profiles: a named list of weights, one per main-stack block of a block layout.
 
-A profile belongs to a layout (`block_layouts.LAYOUTS`, e.g. `sdxl_unet_9`), not to one LoRA, so it
+A profile belongs to a layout (`blocks.layouts.LAYOUTS`, e.g. `sdxl_unet_9`), not to one LoRA, so it
 applies to every LoRA of that layout. Its length must be the block count of one of the layout's
 variants (SD3 medium 24 / large 38 joint blocks, ...): `weights[i]` weights `blocks[i]` of
-`block_layouts.main_blocks`. Values are stored exactly as given (no rounding, clamping or
+`blocks.layouts.main_blocks`. Values are stored exactly as given (no rounding, clamping or
 normalising); each must be a finite number. Every problem with a profile is reported at once, each
 naming the field.
 
@@ -21,7 +21,7 @@ import sqlite3
 import time
 import unicodedata
 
-from ..block_layouts import LAYOUTS, block_label, main_blocks
+from ..blocks.layouts import LAYOUTS, block_label, main_blocks
 
 MAX_NAME_CHARS = 100
 MAX_NOTES_CHARS = 4000

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from .facts import read_facts
+from .entry_facts import read_facts
 from .roles import ROLE_TABLE_VERSION, role_of_name
 from .structure import StructureCache
 from .walk import SeenFile, walk_root

@@ -174,7 +174,7 @@ def entry(conn: sqlite3.Connection, content_id: str) -> dict | None:
     if not rows:
         return None
     first = rows[0]
-    out = _decode(first, [c for c in first.keys() if c not in ("path", "root", "sidecar_fp", "role_version")])
+    out = _decode(first, [c for c in first.keys() if c not in ("path", "root", "sidecar_fp", "role_version")])  # noqa: SIM118 (sqlite3.Row: `in` tests values)
     out["names"] = [r["name"] for r in rows]
     out["duplicate"] = len(rows) > 1
     energy = conn.execute("SELECT status, error FROM energy WHERE id = ?", (content_id,)).fetchone()

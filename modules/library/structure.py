@@ -17,16 +17,16 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
-from ..architecture import KeyVerdict, analyse_keys
-from ..block_layouts import block_of_key, module_of_key, sort_blocks
-from ..safetensors_header import METADATA_KEY, TensorInfo, parse_header
+from ..arch.detect import KeyVerdict, analyse_keys
+from ..blocks.layouts import block_of_key, module_of_key, sort_blocks
+from ..inspection.header import METADATA_KEY, TensorInfo, parse_header
 
 DEFAULT_MAX_STRUCTURES = 256
 
 _METADATA_FIRST = re.compile(rb'^\{\s*"' + METADATA_KEY.encode() + rb'"\s*:\s*')
 _DECODER = json.JSONDecoder()
 
-# Adapter families by key part (`block_layouts.keys`); DoRA is a LoRA with `dora_scale`.
+# Adapter families by key part (`blocks.layouts.keys`); DoRA is a LoRA with `dora_scale`.
 _FAMILY_OF_PART = {"up": "lora", "down": "lora", "mid": "lora", "up_bias": "lora", "down_bias": "lora",
                    "diff": "full", "diff_b": "full", "set_weight": "full", "oft_blocks": "oft"}
 _RANK_PARTS = ("down", "hada_w1_b", "lokr_w2_b", "lokr_w1_b", "glora_a1")

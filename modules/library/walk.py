@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..sidecars import METADATA_SUFFIXES, PREVIEW_SUFFIXES
+from ..inspection.sidecars import METADATA_SUFFIXES, PREVIEW_SUFFIXES
 
 LORA_EXTENSIONS = (".safetensors", ".sft")
 EXCLUDED_DIRS = frozenset({".git"})

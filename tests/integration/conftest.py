@@ -6,7 +6,6 @@
 """
 
 import pytest
-
 from lwb_testkit.comfy_server import PACK_FOLDER_NAME, ComfyServer
 
 

@@ -3,7 +3,7 @@
 For every file the LoRA factory writes, ComfyUI's own key map (`comfy.lora.model_lora_keys_unet` /
 `model_lora_keys_clip` on the real model classes, built on `meta`) and `comfy.lora.load_lora` say
 which model weight each LoRA module patches. Every module the pack places in a block
-(`block_layouts.block_of_key`) must be one ComfyUI patches, and the block must be the one that weight
+(`blocks.layouts.block_of_key`) must be one ComfyUI patches, and the block must be the one that weight
 belongs to: `diffusion_model.input_blocks.4.1...` is `input_4`, `double_blocks.3...` is `double_3`,
 SDXL's `clip_l`/`clip_g` are `te1`/`te2`. A user weighting block `input_4` then changes exactly the
 weights ComfyUI applies under `input_blocks.4`.
@@ -15,7 +15,7 @@ import logging
 import re
 
 import pytest
-from lora_weights_builder.modules.block_layouts import block_of_key, inspire_block_slots, module_of_key
+from lora_weights_builder.modules.blocks.layouts import block_of_key, inspire_block_slots, module_of_key
 from lwb_testkit.comfy_meta_models import lora_key_map
 from lwb_testkit.lora_factory import ARCH_KEYS, make_lora, supported_combinations
 

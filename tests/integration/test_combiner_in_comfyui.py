@@ -8,13 +8,12 @@ from the pasted vector: strength_model × the value of the key's slot (BASE for 
 """
 
 import importlib
+import json
 import os
 from pathlib import Path
-import json
 
 import pytest
 import torch
-
 from lwb_testkit.comfy_meta_models import meta_model
 from lwb_testkit.lora_factory import make_lora
 from lwb_testkit.prompt_client import preview, run_prompt
@@ -64,7 +63,7 @@ def glue(comfy):
 def test_vector_slots_match_comfyui_and_inspire_application_equals_the_pack(comfy, glue, tmp_path, case):
     from lora_weights_builder.modules.combiner.analysis import LoraAnalyzer
     from lora_weights_builder.modules.combiner.engine import CombineInput, combine
-    from lora_weights_builder.modules.schedule_model import LoraItem
+    from lora_weights_builder.modules.schedule.model import LoraItem
 
     opts = dict(CASES[case])
     arch = opts.pop("arch")

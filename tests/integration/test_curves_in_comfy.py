@@ -5,15 +5,14 @@ import importlib
 from types import SimpleNamespace
 
 import pytest
-from lwb_testkit.tiny_model import sigma_percent
-
-from lora_weights_builder.modules.curves import (
+from lora_weights_builder.modules.schedule.curves import (
     DEFAULT_TOLERANCE,
     compile_curve,
     evaluate,
     pad_points,
     simulate_keyframes,
 )
+from lwb_testkit.tiny_model import sigma_percent
 
 pytestmark = pytest.mark.comfy
 
@@ -65,9 +64,9 @@ def test_comfyui_applies_the_simulated_staircase(comfy, curve_name):
                 simulated = simulate_keyframes(keyframes, qs)
                 where = (curve_name, ms_name, scheduler, steps)
                 starts = [k.start_percent for k in keyframes]
-                for q, a, b in zip(qs, real, simulated):
+                for q, a, b in zip(qs, real, simulated, strict=False):
                     # Only a step that sits on a keyframe boundary (float32 sigma tables) may land on either side.
                     assert a == pytest.approx(b, abs=1e-9) or min(abs(q - s) for s in starts) < 1e-6, (*where, q, a, b)
                 if curve_name != "window 0.3-0.7":  # the window's 0.001 ramps are steeper than any step
-                    for q, got in zip(qs, real):
+                    for q, got in zip(qs, real, strict=False):
                         assert abs(got - evaluate(padded, q)) <= DEFAULT_TOLERANCE + 1e-6, (*where, q, got)

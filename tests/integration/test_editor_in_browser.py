@@ -1,11 +1,11 @@
 """The editor in the real ComfyUI frontend (headless Chromium): what a user does, and what the server ran."""
 
 import json
+import logging
 import subprocess
 from pathlib import Path
 
 import pytest
-
 from lwb_testkit.lora_factory import make_lora
 
 pytestmark = [pytest.mark.comfy, pytest.mark.browser]
@@ -25,7 +25,7 @@ def editor_run(comfy_server, tmp_path_factory):
     assert proc.returncode == 0, f"editor_flow.mjs failed:\n{proc.stdout}\n{proc.stderr}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["out_dir"] = out_dir
-    print(f"editor screenshots in {out_dir}")
+    logging.getLogger(__name__).info("editor screenshots in %s", out_dir)
     assert "error" not in result, result.get("error")
     return result
 

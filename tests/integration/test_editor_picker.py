@@ -5,12 +5,12 @@ exact demo library, which other tests' LoRAs would change.
 """
 
 import json
+import logging
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-
 from lwb_testkit.comfy_server import ComfyServer
 from lwb_testkit.demo_library import DEMO_LORAS, make_demo_library
 from lwb_testkit.lora_factory import make_checkpoint_stub
@@ -52,7 +52,7 @@ def picker_run(tmp_path_factory):
         server.stop()
     assert proc.returncode == 0, f"editor_picker.mjs failed:\n{proc.stdout}\n{proc.stderr}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"picker screenshots in {out_dir}")
+    logging.getLogger(__name__).info("picker screenshots in %s", out_dir)
     assert "error" not in result, result.get("error")
     result["out_dir"] = out_dir
     return result

@@ -6,7 +6,6 @@ import json
 import time
 
 import aiohttp
-
 import pytest
 from lwb_testkit.lora_factory import make_lora
 
@@ -53,7 +52,7 @@ def test_rescan_search_and_entry_in_comfyui(comfy_server):
 
 def test_scan_progress_reaches_the_browser_websocket(comfy_server):
     async def listen() -> list[dict]:
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession() as session:  # noqa: SIM117 (the websocket must outlive the POST)
             async with session.ws_connect(f"{comfy_server.url}/ws?clientId=lwb-library-test") as ws:
                 async with session.post(f"{comfy_server.url}/mad-nodes/library/rescan") as resp:
                     assert resp.status == 202

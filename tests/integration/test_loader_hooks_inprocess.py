@@ -97,9 +97,8 @@ def project(weight, w0, delta):
 @pytest.mark.parametrize("steps", [4, 20, 30])
 @pytest.mark.parametrize("curve", list(CURVES))
 def test_strength_at_each_step_follows_the_drawn_curve(comfy, env, curve, steps, scheduler):
-    from lora_weights_builder.modules.curves import evaluate, pad_points
-
     import comfy.samplers
+    from lora_weights_builder.modules.schedule.curves import evaluate, pad_points
 
     loras, node = env
     name, deltas = write_lora(loras, "lora_alpha", seed=1)
@@ -196,6 +195,7 @@ def test_hooks_through_set_clip_hooks_match_the_classic_loader_per_block(comfy, 
     """HOOKS -> Set CLIP Hooks (schedule_clip) -> CLIPTextEncode gives, in each scheduled range, the
     conditioning of a classically patched CLIP at that strength, with the te_layer_0 block at 0.5."""
     import comfy_extras.nodes_hooks as core_hooks
+
     import nodes as core_nodes
 
     loras, node = env

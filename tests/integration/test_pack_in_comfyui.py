@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from lwb_testkit.lora_factory import make_lora
 from lwb_testkit.prompt_client import preview, run_prompt
 

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 from lora_weights_builder.modules.ui_config import get_ui_config
-
 from lwb_testkit.comfy_server import ComfyServer
 from lwb_testkit.lora_factory import make_checkpoint_stub, make_lora
 from lwb_testkit.open_watch import OpenWatch

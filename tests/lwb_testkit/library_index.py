@@ -6,6 +6,7 @@ from contextlib import closing
 from pathlib import Path
 
 from lora_weights_builder.modules.library import Library, store
+
 from lwb_testkit.lora_factory import make_lora
 
 

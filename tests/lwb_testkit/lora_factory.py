@@ -3,7 +3,7 @@
     spec = make_lora(tmp / "x.safetensors", arch="SDXL", naming="kohya", adapter="lora", rank=4, alpha=2)
     spec.modules   # what ComfyUI should map: LoRA key prefix -> model weight it patches, shape, block
 
-- `arch`: "SD15", "SDXL", "FLUX.1", "CHROMA", "SD3", "WAN" (ids of `modules/architectures.py`).
+- `arch`: "SD15", "SDXL", "FLUX.1", "CHROMA", "SD3", "WAN" (ids of `modules/arch/ids.py`).
 - `naming`: "kohya" | "diffusers" | "comfy" (see `lora_keys.py`; not every arch has every naming).
 - `adapter`: "lora" | "loha" | "lokr" | "lokr_full" | "dora" | "full" (see `lora_formats.py`).
 - `blocks`: None (every block) or labels/families, e.g. ["input_blocks.4", "output_blocks"], ["double_blocks"].

@@ -118,7 +118,7 @@ class ArchKeys:
 def block_matches(block: str, wanted: Iterable[str]) -> bool:
     """`wanted` holds exact labels ("input_blocks.4") or family names ("double_blocks")."""
     family = block.split(".", 1)[0]
-    return any(w == block or w == family for w in wanted)
+    return any(w in (block, family) for w in wanted)
 
 
 def select_modules(

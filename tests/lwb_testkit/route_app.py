@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-
 from lora_weights_builder.routes.model_folders import ModelFolders
 
 from .tmp_model_folders import tmp_model_folders

@@ -8,8 +8,8 @@ diffusion-pipe, XLabs.
 
 import pytest
 import torch
-from lora_weights_builder.modules import architectures as A
-from lora_weights_builder.modules.architecture import (
+from lora_weights_builder.modules.arch import ids as A
+from lora_weights_builder.modules.arch.detect import (
     SOURCE_DIMS,
     SOURCE_HEADER,
     SOURCE_KEYS,
@@ -20,7 +20,7 @@ from lora_weights_builder.modules.architecture import (
     map_base_model_string,
     map_tag,
 )
-from lora_weights_builder.modules.safetensors_header import read_header
+from lora_weights_builder.modules.inspection.header import read_header
 from safetensors.torch import save_file
 
 RANK = 2

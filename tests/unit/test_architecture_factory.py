@@ -1,13 +1,13 @@
 """Detection on every (arch, naming, adapter) file the shared LoRA factory writes, and its checkpoint stubs."""
 
 import pytest
-from lora_weights_builder.modules import architectures as A
-from lora_weights_builder.modules.architecture import (
+from lora_weights_builder.modules.arch import ids as A
+from lora_weights_builder.modules.arch.detect import (
     SOURCE_HEADER,
     detect_architecture,
     detect_checkpoint_architecture,
 )
-from lora_weights_builder.modules.safetensors_header import read_header
+from lora_weights_builder.modules.inspection.header import read_header
 from lwb_testkit.lora_factory import ARCH_KEYS, kohya_metadata, make_checkpoint_stub, make_lora, supported_combinations
 
 # Chroma LoRAs use FLUX.1's key layout minus the modulation layers: without metadata the keys cannot

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from lora_weights_builder.modules.block_energy import block_energies, block_gram, compute_stats, load_factors
+from lora_weights_builder.modules.blocks.energy import block_energies, block_gram, compute_stats, load_factors
 from safetensors.torch import save_file
 
 REL = 1e-5

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from lora_weights_builder.modules import architectures as A
-from lora_weights_builder.modules.block_layouts import (
+from lora_weights_builder.modules.arch import ids as A
+from lora_weights_builder.modules.blocks.layouts import (
     ARCH_BLOCK_MAPPINGS,
     BLOCK_GROUPS,
     block_metadata,

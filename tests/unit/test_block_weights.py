@@ -1,5 +1,5 @@
 import pytest
-from lora_weights_builder.modules.block_weights import effective_vector, module_multipliers
+from lora_weights_builder.modules.blocks.weights import effective_vector, module_multipliers
 
 SDXL_KEYS = [
     "lora_unet_input_blocks_4_1_proj_in.lora_up.weight",

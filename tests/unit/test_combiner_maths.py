@@ -11,7 +11,7 @@ from lora_weights_builder.modules.combiner.analysis import LoraAnalyzer
 from lora_weights_builder.modules.combiner.engine import CombineInput, combine
 from lora_weights_builder.modules.combiner.maths import UnitMaths
 from lora_weights_builder.modules.combiner.policies import budget_factors, role_aware_factors
-from lora_weights_builder.modules.schedule_model import LoraItem
+from lora_weights_builder.modules.schedule.model import LoraItem
 from lwb_testkit.lora_factory import make_lora
 from safetensors import safe_open
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from lora_weights_builder.modules.block_layouts import block_of_key, inspire_slots, module_of_key
-from lora_weights_builder.modules.block_weights import module_multipliers
+from lora_weights_builder.modules.blocks.layouts import block_of_key, inspire_slots, module_of_key
+from lora_weights_builder.modules.blocks.weights import module_multipliers
 from lora_weights_builder.modules.combiner.analysis import LoraAnalyzer
-from lora_weights_builder.modules.combiner.compat import CompatEntry, check_compatibility
 from lora_weights_builder.modules.combiner.engine import CombineInput, combine
 from lora_weights_builder.modules.combiner.report import lora_config_text, report_text
+from lora_weights_builder.modules.combiner.verdicts import CompatEntry, check_compatibility
 from lora_weights_builder.modules.library.roles import role_of_name
-from lora_weights_builder.modules.schedule_model import LoraItem
-from lora_weights_builder.modules.schedule_parse import parse_schedule_string
-from lora_weights_builder.modules.schedule_serialize import serialize_schedule
+from lora_weights_builder.modules.schedule.model import LoraItem
+from lora_weights_builder.modules.schedule.parse import parse_schedule_string
+from lora_weights_builder.modules.schedule.serialize import serialize_schedule
 from lwb_testkit.lora_factory import make_lora
 from safetensors import safe_open
 

@@ -7,8 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-
-from lora_weights_builder.modules.curves import (
+from lora_weights_builder.modules.schedule.curves import (
     DEFAULT_RESOLUTION,
     DEFAULT_TOLERANCE,
     Keyframe,
@@ -128,7 +127,7 @@ def test_applied_strength_is_the_curve_at_every_step_of_every_schedule(curve_nam
     for n in range(1, 151):
         for sched_name, qs in schedules(n):
             applied = simulate_keyframes(keyframes, qs)
-            for i, (q, got) in enumerate(zip(qs, applied)):
+            for i, (q, got) in enumerate(zip(qs, applied, strict=False)):
                 q_prev = min(qs[i - 1] if i > 0 else 0.0, q - half)
                 q_next = max(qs[i + 1] if i + 1 < n else 1.0, q + half)
                 err = abs(got - curve(q))
@@ -146,7 +145,7 @@ def test_gentle_curves_are_within_tolerance_everywhere(curve_name):
     keyframes = compile_curve(points)
     qs = [i / 20000 for i in range(20000)]
     applied = simulate_keyframes(keyframes, qs)
-    assert max(abs(a - evaluate(curve, q)) for q, a in zip(qs, applied)) <= DEFAULT_TOLERANCE + 1e-12
+    assert max(abs(a - evaluate(curve, q)) for q, a in zip(qs, applied, strict=False)) <= DEFAULT_TOLERANCE + 1e-12
 
 
 @pytest.mark.parametrize("curve_name", list(CURVES))
@@ -156,7 +155,7 @@ def test_keyframes_have_comfyui_shape(curve_name):
     assert all(k.guarantee_steps == 0 for k in keyframes[1:])
     starts = [k.start_percent for k in keyframes]
     assert starts == sorted(starts) and len(set(starts)) == len(starts) and starts[-1] < 1.0
-    assert all(a.strength != b.strength for a, b in zip(keyframes, keyframes[1:]))  # equal neighbours merged
+    assert all(a.strength != b.strength for a, b in zip(keyframes, keyframes[1:], strict=False))  # neighbours merged
 
 
 def test_keyframe_counts_stay_small():

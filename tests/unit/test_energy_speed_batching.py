@@ -10,7 +10,7 @@ import math
 
 import pytest
 import torch
-from lora_weights_builder.modules.block_energy import batched, block_energies, compute_stats, load_factors
+from lora_weights_builder.modules.blocks.energy import batched, block_energies, compute_stats, load_factors
 from safetensors.torch import save_file
 
 SHAPES = [(64, 48), (48, 64), (64, 48), (32, 32, 3, 3), (64, 48), (16, 80)]  # (out, in[, kh, kw]); repeats batch
@@ -27,7 +27,7 @@ def _lora_file(tmp_path, dtype=torch.float16, poison: int | None = None):
     gen = torch.Generator().manual_seed(3)
     tensors, expected = {}, {}
     blocks = [(1, "input_1"), (2, "input_2"), (4, "input_4"), (5, "input_5"), (7, "input_7"), (8, "input_8")]
-    for i, ((n, block), shape) in enumerate(zip(blocks, SHAPES)):
+    for i, ((n, block), shape) in enumerate(zip(blocks, SHAPES, strict=False)):
         name = f"lora_unet_input_blocks_{n}_1_proj_in"
         up, down = _module(gen, *shape, dtype=dtype)
         if i == poison:

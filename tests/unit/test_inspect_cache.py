@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from lora_weights_builder.modules.inspect_cache import InspectCache
+from lora_weights_builder.modules.inspection.cache import InspectCache
 
 
 @pytest.fixture

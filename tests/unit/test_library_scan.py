@@ -4,16 +4,15 @@ import os
 import shutil
 from contextlib import closing
 
-from lora_weights_builder.modules.architecture import detect_architecture
+from lora_weights_builder.modules.arch.detect import detect_architecture
+from lora_weights_builder.modules.inspection.header import read_header
+from lora_weights_builder.modules.inspection.sidecars import load_metadata_sidecar
 from lora_weights_builder.modules.library import store
-from lora_weights_builder.modules.library.facts import detect
+from lora_weights_builder.modules.library.entry_facts import detect
 from lora_weights_builder.modules.library.structure import StructureCache
-from lora_weights_builder.modules.safetensors_header import read_header
-from lora_weights_builder.modules.sidecars import load_metadata_sidecar
 from lwb_testkit.demo_library import make_demo_library
-from lwb_testkit.sidecars import write_sidecars
-
 from lwb_testkit.library_index import library, rows, scan, table, tiny_lora
+from lwb_testkit.sidecars import write_sidecars
 
 
 def test_demo_library_indexed_with_facts(tmp_path):

@@ -14,9 +14,8 @@ from contextlib import closing
 import pytest
 from lora_weights_builder.modules.library import profiles, store
 from lora_weights_builder.modules.library.schema import SCHEMA_VERSION, SchemaError, connect
-from lwb_testkit.pack import PACK_ROOT
-
 from lwb_testkit.library_index import library, rows, scan, table, tiny_lora
+from lwb_testkit.pack import PACK_ROOT
 
 SDXL_WEIGHTS = [1.0] * 19
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from lora_weights_builder.modules import architectures as A
-from lora_weights_builder.modules.block_energy import compute_stats, summarise
-from lora_weights_builder.modules.block_layouts import block_metadata
-from lora_weights_builder.modules.lineage import classify_sdxl_lineage, explain_sdxl_lineage
+from lora_weights_builder.modules.arch import ids as A
+from lora_weights_builder.modules.arch.lineage import classify_sdxl_lineage, explain_sdxl_lineage
+from lora_weights_builder.modules.blocks.energy import compute_stats, summarise
+from lora_weights_builder.modules.blocks.layouts import block_metadata
 
 
 def stats_for(energies: dict[str, float]) -> dict:

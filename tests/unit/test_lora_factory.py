@@ -23,7 +23,7 @@ from safetensors import safe_open
 
 def _read(path):
     with safe_open(str(path), framework="pt") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+        return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()  # noqa: SIM118 (safe_open is not a dict)
 
 
 def _delta_shape_ok(tensors: dict, name: str, adapter: str, shape: tuple) -> bool:

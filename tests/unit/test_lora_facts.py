@@ -1,9 +1,8 @@
 import json
 import os
 
+from lora_weights_builder.modules.inspection.lora_facts import describe_lora
 from lwb_testkit.lora_factory import make_lora
-
-from lora_weights_builder.modules.lora_facts import describe_lora
 
 
 def test_facts_from_header_and_sidecar(tmp_path):

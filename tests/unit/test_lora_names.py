@@ -1,6 +1,5 @@
 import pytest
-
-from lora_weights_builder.modules.lora_names import LoraNameError, resolve_lora_name
+from lora_weights_builder.modules.inspection.lora_names import LoraNameError, resolve_lora_name
 
 LIBRARY = [
     "styles/Ink Wash.safetensors",

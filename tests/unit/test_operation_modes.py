@@ -1,9 +1,8 @@
 """Operation modes: which LoRAs run and what schedule_string the node hands on, for every input mix."""
 
 import pytest
-
-from lora_weights_builder.modules.operation_modes import plan_operation
-from lora_weights_builder.modules.schedule_model import LoraItem, ScheduleError
+from lora_weights_builder.modules.schedule.model import LoraItem, ScheduleError
+from lora_weights_builder.modules.schedule.operation_modes import plan_operation
 
 INTERNAL = [LoraItem("styles/ink.safetensors", 0.8, 1.0, [(0.0, 1.0), (1.0, 1.0)]),
             LoraItem("off.safetensors", enabled=False)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from lora_weights_builder.modules import architectures as A
-from lora_weights_builder.modules.block_layouts import ARCH_BLOCK_MAPPINGS
-from lora_weights_builder.modules.presets import PRESET_COMPATIBLE_ARCHS, PRESET_STRATEGIES, vectors_for_preset
+from lora_weights_builder.modules.arch import ids as A
+from lora_weights_builder.modules.blocks.layouts import ARCH_BLOCK_MAPPINGS
+from lora_weights_builder.modules.blocks.presets import PRESET_COMPATIBLE_ARCHS, PRESET_STRATEGIES, vectors_for_preset
 
 
 def test_seed_values_and_labels():

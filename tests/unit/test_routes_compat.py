@@ -3,10 +3,9 @@
 import json
 
 import pytest
-from lora_weights_builder.modules.compatibility import base_family
-from lora_weights_builder.modules.inspect_cache import shared_cache
+from lora_weights_builder.modules.arch.ids import base_family
+from lora_weights_builder.modules.inspection.cache import shared_cache
 from lora_weights_builder.routes.compat_routes import CompatRoutes
-
 from lwb_testkit.lora_factory import make_checkpoint_stub, make_lora
 from lwb_testkit.route_app import make_route_library, routes_app
 
@@ -85,8 +84,10 @@ async def test_unreadable_checkpoint_is_unknown_not_an_error(client, lib):
     assert "old.ckpt" in body["message"] and str(lib.checkpoints) not in body["message"]
 
 
-@pytest.mark.parametrize("arch,family", [("SDXL_ILLUSTRIOUS", "SDXL"), ("SDXL", "SDXL"), ("FLUX.1", "FLUX"),
-                                         ("FLUX.2", "FLUX.2"), ("SD15", "SD15"), ("SD21", "SD21"), ("SD3", "SD3"),
-                                         ("WAN", "WAN")])
+@pytest.mark.parametrize("arch,family", [
+    ("SDXL_ILLUSTRIOUS", "SDXL"), ("SDXL", "SDXL"), ("FLUX.1", "FLUX.1"), ("Flux.1 D", "FLUX.1"),
+    ("SDXL 1.0", "SDXL"), ("ZIMAGETURBO", "ZIMAGETURBO"), ("FLUX.2", "FLUX.2"), ("SD15", "SD15"),
+    ("SD21", "SD21"), ("SD3", "SD3"), ("WAN", "WAN"),
+])
 def test_seed_family_normalisation(arch, family):
     assert base_family(arch) == family

@@ -4,7 +4,6 @@ import json
 
 from lora_weights_builder.modules.ui_config import get_ui_config
 from lora_weights_builder.routes.config_routes import ConfigRoutes
-
 from lwb_testkit.route_app import make_route_library, routes_app
 
 

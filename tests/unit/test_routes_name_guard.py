@@ -10,7 +10,6 @@ from lora_weights_builder.routes.name_guard import (
     validate_name,
     within_model_folders,
 )
-
 from lwb_testkit.route_app import make_route_library
 
 REFUSED = [

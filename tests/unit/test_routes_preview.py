@@ -1,9 +1,8 @@
 """GET /mad-nodes/lora-preview: the first sidecar in seed 004's order, its content type, 404 otherwise."""
 
 import pytest
-from lora_weights_builder.modules.sidecars import PREVIEW_SUFFIXES
+from lora_weights_builder.modules.inspection.sidecars import PREVIEW_SUFFIXES
 from lora_weights_builder.routes.preview_routes import PreviewRoutes
-
 from lwb_testkit.route_app import make_route_library, routes_app
 
 TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",

@@ -5,11 +5,7 @@ import struct
 
 import pytest
 import torch
-from lora_weights_builder.modules.safetensors_header import (
-    SafetensorsHeaderError,
-    TensorInfo,
-    read_header,
-)
+from lora_weights_builder.modules.inspection.header import SafetensorsHeaderError, TensorInfo, read_header
 from safetensors.torch import save_file
 
 

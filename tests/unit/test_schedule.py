@@ -5,7 +5,6 @@ import random
 from pathlib import Path
 
 import pytest
-
 from lora_weights_builder.modules.schedule import (
     LoraItem,
     ScheduleError,

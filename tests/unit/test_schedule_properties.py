@@ -2,10 +2,9 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from lora_weights_builder.modules.schedule_model import LoraItem, ScheduleError, format_number
-from lora_weights_builder.modules.schedule_parse import parse_schedule_string
-from lora_weights_builder.modules.schedule_serialize import serialize_schedule
+from lora_weights_builder.modules.schedule.model import LoraItem, ScheduleError, format_number
+from lora_weights_builder.modules.schedule.parse import parse_schedule_string
+from lora_weights_builder.modules.schedule.serialize import serialize_schedule
 
 
 def canonical(lo: float, hi: float):

@@ -4,7 +4,7 @@ import json
 import logging
 
 import pytest
-from lora_weights_builder.modules.sidecars import (
+from lora_weights_builder.modules.inspection.sidecars import (
     PREVIEW_SUFFIXES,
     find_metadata_sidecar,
     find_preview,
@@ -140,7 +140,7 @@ def test_preview_content_type(name, ctype):
 
 
 def test_sidecar_linking_outside_the_lora_folder_is_not_read(tmp_path):
-    from lora_weights_builder.modules.sidecars import find_metadata_sidecar, load_metadata_sidecar
+    from lora_weights_builder.modules.inspection.sidecars import find_metadata_sidecar, load_metadata_sidecar
 
     loras, outside = tmp_path / "loras", tmp_path / "elsewhere"
     loras.mkdir()
@@ -155,7 +155,7 @@ def test_sidecar_linking_outside_the_lora_folder_is_not_read(tmp_path):
 
 
 def test_sidecars_work_through_a_linked_lora_folder(tmp_path):
-    from lora_weights_builder.modules.sidecars import load_metadata_sidecar, trigger_words
+    from lora_weights_builder.modules.inspection.sidecars import load_metadata_sidecar, trigger_words
 
     library = tmp_path / "drive" / "loras"
     library.mkdir(parents=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from lora_weights_builder.modules import architectures as A
-from lora_weights_builder.modules.block_layouts import ARCH_BLOCK_MAPPINGS
-from lora_weights_builder.modules.presets import PRESET_STRATEGIES
+from lora_weights_builder.modules.arch import ids as A
+from lora_weights_builder.modules.blocks.layouts import ARCH_BLOCK_MAPPINGS
+from lora_weights_builder.modules.blocks.presets import PRESET_STRATEGIES
 from lora_weights_builder.modules.ui_config import get_ui_config
 
 

@@ -176,9 +176,11 @@ export function itemFromConfig(raw, what, line = null) {
   if (typeof enabled !== "boolean") throw new ScheduleError(`${what}: enabled must be true or false`, line);
   const arch = obj.arch ?? UNKNOWN_ARCH;
   if (typeof arch !== "string") throw new ScheduleError(`${what}: arch must be a string`, line);
-  let preset = obj.preset ?? null;
-  if (preset !== null && typeof preset !== "string") throw new ScheduleError(`${what}: preset must be a string`, line);
-  preset = preset ? preset.trim() : null;
+  const presetRaw = obj.preset ?? null;
+  if (presetRaw !== null && typeof presetRaw !== "string") {
+    throw new ScheduleError(`${what}: preset must be a string`, line);
+  }
+  const preset = presetRaw ? /** @type {string} */ (presetRaw).trim() : null;
   if (preset) checkIdent(preset, `${what}: preset`, line);
   const vectorsRaw = obj.vectors ?? {};
   if (typeof vectorsRaw !== "object" || Array.isArray(vectorsRaw)) {
@@ -191,7 +193,7 @@ export function itemFromConfig(raw, what, line = null) {
     vectors[block] = configNumber(value, `${what}: vectors ${block}`, line);
   }
   return {
-    lora_name: name.trim(),
+    lora_name: /** @type {string} */ (name).trim(),
     enabled,
     strength_model: configNumber(get("strength_model", 1), `${what}: strength_model`, line),
     strength_clip: configNumber(get("strength_clip", 1), `${what}: strength_clip`, line),

@@ -1,0 +1,124 @@
+"""Read a LoRA file's modules lazily (`safetensors.safe_open`) and turn them into ΔW objects per block."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from safetensors import safe_open
+
+from ..layouts import block_of_module, module_of_key, normalise_module
+from .batched import LowRankNorms
+from .deltas import Delta, Unmeasurable, build_delta, is_plain_lora, lora_factors
+from .targets import Target, target_of_module
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModuleEntry:
+    """One measured module: its block, canonical target and ΔW (bias diffs are separate entries)."""
+
+    name: str
+    block: str
+    target: Target
+    delta: Delta | None  # None when loaded with keep_deltas=False (norms only)
+    sq_norm: float
+
+
+@dataclass
+class LoraFactors:
+    """Every measurable module of one LoRA file, grouped by block, plus what could not be measured."""
+
+    path: str
+    arch: str
+    keys: list[str]
+    blocks: dict[str, list[ModuleEntry]] = field(default_factory=dict)
+    unmeasured: dict[str, str] = field(default_factory=dict)  # module -> reason
+    block_of_unmeasured: dict[str, str] = field(default_factory=dict)
+    adapter_counts: dict[str, int] = field(default_factory=dict)
+    _approximate: set[str] = field(default_factory=set)
+
+    @property
+    def approximate(self) -> bool:
+        return bool(self.approximate_modules)
+
+    @property
+    def approximate_modules(self) -> list[str]:
+        return sorted(self._approximate)
+
+    def block_sq_norms(self) -> dict[str, float]:
+        """‖ΔW_b‖² per block: modules of one LoRA patch different weights (or disjoint row slices of a
+        fused weight), so the squares add up exactly."""
+        return {b: math.fsum(e.sq_norm for e in entries) for b, entries in self.blocks.items()}
+
+
+def group_modules(keys) -> dict[str, dict[str, str]]:
+    """{module: {part: key}} for tensor keys (sorted, so iteration order is stable)."""
+    modules: dict[str, dict[str, str]] = defaultdict(dict)
+    for key in sorted(keys):
+        module, part = module_of_key(key)
+        modules[module][part] = key
+    return dict(modules)
+
+
+def load_factors(path: str | Path, arch: str, keep_deltas: bool = True) -> LoraFactors:
+    """Open `path` and build every module's ΔW, reading each tensor once.
+
+    With `keep_deltas=False` only the norms are kept: plain LoRA modules are then measured in batches
+    of same-shaped modules (`batched.py`), other adapters one by one, and memory stays bounded by the
+    batch budget plus one module's factors.
+    """
+    path = str(path)
+    batch = None if keep_deltas else LowRankNorms()
+    with safe_open(path, framework="pt", device="cpu") as f:
+        keys = list(f.keys())
+        factors = LoraFactors(path, arch, keys)
+        counts: dict[str, int] = defaultdict(int)
+        pending: list[tuple[str, str, Target, bool]] = []  # batched modules, in file order
+        for name, parts in group_modules(keys).items():
+            module = normalise_module(name)
+            block = block_of_module(arch, module)
+            try:
+                if batch is not None and is_plain_lora(parts):
+                    batch.add(name, *lora_factors(name, parts, f.get_tensor))
+                    pending.append((name, block, target_of_module(arch, module), "dora_scale" in parts))
+                    continue
+                deltas = build_delta(name, parts, f.get_tensor)
+            except Unmeasurable as exc:
+                factors.unmeasured[name] = str(exc)
+                factors.block_of_unmeasured[name] = block
+                continue
+            target = target_of_module(arch, module)
+            for delta in deltas:
+                t = Target(target.name + "#bias", target.units) if delta.kind == "bias" else target
+                if not _record(factors, counts, name, block, t, delta.kind, delta.sq_norm(), delta.approximate,
+                               delta if keep_deltas else None):
+                    break
+    if batch is not None:
+        norms = batch.finish()
+        for name, block, target, approximate in pending:
+            _record(factors, counts, name, block, target, "lora", norms[name], approximate, None)
+    factors.adapter_counts = dict(sorted(counts.items()))
+    if factors.unmeasured:
+        log.info("%s: %d module(s) not measured, e.g. %s", path, len(factors.unmeasured),
+                 next(iter(factors.unmeasured.values())))
+    return factors
+
+
+def _record(factors: LoraFactors, counts: dict[str, int], name: str, block: str, target: Target, kind: str,
+            sq: float, approximate: bool, delta: Delta | None) -> bool:
+    """Add one measured delta of module `name`; False (and the module listed as unmeasured) if its norm
+    is not finite."""
+    if not math.isfinite(sq):
+        factors.unmeasured[name] = f"{name}: non-finite values (NaN/inf) in its tensors"
+        factors.block_of_unmeasured[name] = block
+        return False
+    if approximate:
+        factors._approximate.add(name)
+    factors.blocks.setdefault(block, []).append(ModuleEntry(name, block, target, delta, sq))
+    counts[kind] += 1
+    return True
