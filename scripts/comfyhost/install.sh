@@ -9,7 +9,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-HOST_DIR=${HOST_DIR:-$REPO/.comfyhost}
+HOST_DIR=${LWB_HOST_DIR:-$REPO/.comfyhost}
 mkdir -p "$HOST_DIR"
 HOST_DIR=$(cd "$HOST_DIR" && pwd)
 V="$HOST_DIR/venv/bin"
