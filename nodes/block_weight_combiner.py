@@ -13,20 +13,18 @@ import comfy.hooks
 import comfy.lora
 import folder_paths
 
-from ..modules.arch.ids import UNKNOWN
 from ..modules.blocks.patch_groups import group_by_multiplier
 from ..modules.blocks.weights import module_multipliers
 from ..modules.combiner.config_sets import ConfigSetStore, config_sets_dir
 from ..modules.combiner.engine import CombineInput, CombineResult, combine
+from ..modules.combiner.inputs import UnreadableLora, combine_inputs
 from ..modules.combiner.policies import DEFAULT_HEADROOM, POLICIES
 from ..modules.combiner.report import lora_config_text, outputs_dict, report_text
 from ..modules.combiner.stack import stack_items
-from ..modules.inspection.lora_facts import describe_lora
-from ..modules.library.roles import role_of_name
 from ..modules.schedule.model import ScheduleError
 from ..modules.schedule.parse import parse_schedule_config, parse_schedule_string
 from ..modules.schedule.serialize import serialize_schedule
-from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path
+from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_lora_path
 from .lora_loading import load_lora_state_dict
 
 NAME = "LoRA Block-Weight Combiner"
@@ -43,23 +41,10 @@ def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack)
         items += parse_schedule_string(schedule_string)
     except ScheduleError as err:
         raise ValueError(f"{NAME}: schedule_string {err}") from None
-    inputs = []
-    for item in items:
-        if not item.enabled:
-            continue
-        try:
-            name, path = resolve_item_path(item)
-        except LoraItemError as err:
-            raise ValueError(f"{NAME}: {err}") from None
-        arch = item.arch
-        if not arch or arch == UNKNOWN:
-            try:
-                arch = describe_lora(path).arch.arch
-            except (OSError, ValueError) as err:
-                raise ValueError(f"{NAME}: LoRA {name!r}: cannot read the file: {err}") from None
-        item.lora_name = name
-        inputs.append(CombineInput(name, path, arch, role_of_name(name), item))
-    return inputs
+    try:
+        return combine_inputs(items, resolve_lora_path)
+    except (LoraItemError, UnreadableLora) as err:
+        raise ValueError(f"{NAME}: {err}") from None
 
 
 def apply_classic(result: CombineResult, inputs: list[CombineInput], model, clip):

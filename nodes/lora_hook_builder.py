@@ -42,13 +42,18 @@ class BuiltLora:
     trigger_words: tuple[str, ...]
 
 
-def resolve_item_path(item: LoraItem) -> tuple[str, str]:
-    """(name as ComfyUI lists it, full path) for the item's LoRA."""
+def resolve_lora_path(lora_name: str) -> tuple[str, str]:
+    """(name as ComfyUI lists it, full path) for a LoRA name, stem or path under `loras`."""
     try:
-        name = resolve_lora_name(item.lora_name, folder_paths.get_filename_list("loras"))
+        name = resolve_lora_name(lora_name, folder_paths.get_filename_list("loras"))
     except LoraNameError as err:
         raise LoraItemError(str(err)) from None
     return name, folder_paths.get_full_path_or_raise("loras", name)
+
+
+def resolve_item_path(item: LoraItem) -> tuple[str, str]:
+    """(name as ComfyUI lists it, full path) for the item's LoRA."""
+    return resolve_lora_path(item.lora_name)
 
 
 def keyframe_group(keyframes: list[Keyframe]) -> comfy.hooks.HookKeyframeGroup:

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from .combine_routes import CombineRoutes
 from .compat_routes import CompatRoutes
 from .config_routes import ConfigRoutes
 from .config_set_routes import ConfigSetRoutes
@@ -20,3 +21,4 @@ def add_routes(routes: web.RouteTableDef, folders: ModelFolders) -> None:
     PreviewRoutes(folders).add_routes(routes)
     LibraryRoutes(folders).add_routes(routes)
     ConfigSetRoutes(folders).add_routes(routes)
+    CombineRoutes(folders).add_routes(routes)

@@ -22,7 +22,7 @@ from ..blocks.weights import blocks_of_modules, effective_vector
 from ..schedule.model import LoraItem, format_number
 from .analysis import LoraAnalyzer, LoraProfile, shared_analyzer
 from .inspire_vector import InspireVector, inspire_vector
-from .maths import BASE_UNIT, CLIP_UNIT, cosine, unit_maths, unit_of_block, unit_sort_key
+from .maths import BASE_UNIT, CLIP_UNIT, cosine, unit_cosines, unit_maths, unit_of_block, unit_sort_key
 from .policies import BUDGET, DEFAULT_HEADROOM, budget_of, check_policy, unit_factors
 from .verdicts import CompatEntry, Verdict, check_compatibility
 
@@ -74,6 +74,8 @@ class UnitRow:
     combined_result: float
     factors: tuple[float, ...]  # t_i(u) per included LoRA
     cosines: dict[tuple[int, int], float]  # pairs of included LoRAs with both changes non-zero
+    achieved_norms: tuple[float, ...] = ()  # per included LoRA, its change in u after the factors
+    gram_cosines: tuple[tuple[float, ...], ...] = ()  # M_ij/√(M_ii·M_jj): the cosines the policy sees
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ def combine(inputs: list[CombineInput], policy: str = BUDGET, headroom: float = 
                                else res.strength_model * res.values[b]) for b in requested[n]})
     unit_rows = []
     for unit, um, group, t in rows:
-        achieved = unit_maths(unit, list(um.blocks), out_coeffs, gram_local, block_sq).combined_norm()
+        achieved_maths = unit_maths(unit, list(um.blocks), out_coeffs, gram_local, block_sq)
+        achieved = achieved_maths.combined_norm()
         cos = {}
         if unit not in (BASE_UNIT, CLIP_UNIT):
             n = len(included)
@@ -164,7 +167,9 @@ def combine(inputs: list[CombineInput], policy: str = BUDGET, headroom: float = 
                    if block_sq[i].get(unit, 0.0) > 0 and block_sq[j].get(unit, 0.0) > 0}
         unit_rows.append(UnitRow(unit, _label(unit), group, budget_of(um, headroom),
                                  tuple(um.requested_norm(i) for i in range(len(included))), um.combined_norm(),
-                                 achieved, tuple(t), cos))
+                                 achieved, tuple(t), cos,
+                                 tuple(achieved_maths.requested_norm(i) for i in range(len(included))),
+                                 unit_cosines(um)))
     for k, inp in enumerate(inputs):
         if k not in results:
             reason = (f"{ZERO_STRENGTH}: both strengths are 0" if zero[k] else

@@ -95,3 +95,20 @@ def unit_maths(unit: str, blocks: list[str], coeffs: list[dict[str, float]], gra
             m[i][j] = m[j][i] = v
     norms = tuple(math.sqrt(math.fsum(block_sq[i].get(b, 0.0) for b in blocks)) for i in range(n))
     return UnitMaths(unit, tuple(blocks), tuple(tuple(row) for row in m), norms)
+
+
+def unit_cosines(um: UnitMaths) -> tuple[tuple[float, ...], ...]:
+    """M_ij / √(M_ii·M_jj) for every pair (1 on the diagonal; 0 when either change is 0), clamped to [-1, 1].
+
+    The cosine of the LoRAs' changes in the unit *as requested* (strength and block-value signs included):
+    the geometry the policies act on."""
+    n = len(um.m)
+    rows = []
+    for i in range(n):
+        row = []
+        for j in range(n):
+            a, b = um.m[i][i], um.m[j][j]
+            row.append(0.0 if a <= 0 or b <= 0 else
+                       1.0 if i == j else max(-1.0, min(1.0, um.m[i][j] / math.sqrt(a * b))))
+        rows.append(tuple(row))
+    return tuple(rows)
