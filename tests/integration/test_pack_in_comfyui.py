@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from lwb_testkit.boot_log import pack_import_failures, pack_import_listed
 from lwb_testkit.lora_factory import make_lora
 from lwb_testkit.prompt_client import preview, run_prompt
 
@@ -17,9 +18,11 @@ PACK_NODES = {
 
 
 def test_pack_imported_without_error(comfy_server, pack_module_name):
-    failures = [line for line in comfy_server.log_text().splitlines()
-                if pack_module_name in line and ("IMPORT FAILED" in line or "Cannot import" in line)]
+    pack_dir = comfy_server.base_dir / "custom_nodes" / pack_module_name
+    log = comfy_server.log_text()
+    failures = pack_import_failures(log, pack_dir)
     assert not failures, "\n".join(failures) + "\n" + comfy_server.log_tail()
+    assert pack_import_listed(log, pack_dir), comfy_server.log_tail()
 
 
 def test_nodes_listed_in_object_info(comfy_server, pack_module_name):
