@@ -15,8 +15,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from lwb_testkit.comfy_server import ComfyServer  # noqa: E402
-from lwb_testkit.demo_library import make_demo_library  # noqa: E402
+from lwb_testkit.comfy_server import PACK_FOLDER_NAME, ComfyServer  # noqa: E402
+from lwb_testkit.demo_library import DEMO_WORKFLOW, demo_url, make_demo_library  # noqa: E402
 
 EXAMPLE_WORKFLOWS = REPO / "example_workflows"
 
@@ -40,9 +40,12 @@ def main() -> None:
     workflows.mkdir(parents=True, exist_ok=True)
     for wf in sorted(EXAMPLE_WORKFLOWS.glob("*.json")):
         shutil.copyfile(wf, workflows / wf.name)
-    print(f"demo: ComfyUI with LoRA Weights Builder on {server.url} (Ctrl-C stops it)")
     names = ", ".join(p.name for p in EXAMPLE_WORKFLOWS.glob("*.json"))
+    print(f"demo: ComfyUI with LoRA Weights Builder on {server.url} (Ctrl-C stops it)")
     print(f"demo: example workflows in the Workflows sidebar: {names}")
+    print(f"demo: open {demo_url(server.url, PACK_FOLDER_NAME)}")
+    print(f"demo:   (it opens the example workflow {DEMO_WORKFLOW}.json; ComfyUI's own start-up errors about")
+    print("demo:    optional extras such as torchaudio, kornia or spandrel are expected and harmless)")
     cmd = server.command()
     os.execv(cmd[0], cmd)
 

@@ -15,6 +15,7 @@ import { MetadataCache, memoryStorage } from "./lib/metadata_cache.js";
 import { setComfyEvents } from "./editor/comfy_events.js";
 import { installKeyGuard } from "./editor/key_guard.js";
 import { NODE_CLASS, attachScheduleWidget } from "./editor/node_widget.js";
+import { SHOW_TEXT_CLASS, attachShowTextWidget, executedText } from "./editor/show_text_widget.js";
 
 export const EXTENSION_NAME = "LoRAWeightsBuilder";
 export const PACK_VERSION = "0.1.0";
@@ -66,6 +67,13 @@ app.registerExtension({
     });
   },
   nodeCreated(node) {
+    if (node.comfyClass === SHOW_TEXT_CLASS) {
+      const shown = attachShowTextWidget(node);
+      node.lwbShownText = () => shown.text();
+      chain(node, "onExecuted", (/** @type {any} */ message) => shown.show(executedText(message)));
+      node.setSize([Math.max(node.size[0], 420), Math.max(node.size[1], 120)]);
+      return;
+    }
     if (node.comfyClass !== NODE_CLASS) return;
     const handle = attachScheduleWidget(node, { api, cache: metadataCache });
     node.lwbEditor = handle;

@@ -51,7 +51,21 @@ def test_example_workflow_runs_from_the_browser(comfy_server, tmp_path):
     assert schedule[0] == "<lora:aiko_sdxl:0.9:1:0,1;0.6,1;1,0.4:preset=BALANCED>"
     assert schedule[1].endswith(":vectors=input_4=0.6;output_3=1.2>")
     assert outputs["3"]["text"][0] == "aiko, blue kimono, watercolor"
+    # The example shows schedule strings on the page exactly as they ran (Preview Any's Markdown ate `<lora:`).
+    assert result["shown"]["2"] == outputs["2"]["text"][0]
+    assert result["shown"]["2"].startswith("<lora:aiko_sdxl:0.9:1:")
     report = json.loads(outputs["5"]["text"][0])
     assert [h["strength_model"] for h in report] == [0.9, 0.7]
     assert all(h["block_weighted_modules"] > 0 for h in report)
+    assert result["pageErrors"] == []
+
+
+def test_demo_url_opens_the_example_workflow(comfy_server, pack_module_name):
+    """The URL `./dev demo` prints opens the pack's example (ComfyUI serves example_workflows/ as templates)."""
+    from lwb_testkit.demo_library import demo_url
+
+    url = demo_url(comfy_server.url, pack_module_name)
+    result = run_browser_script("open_template.mjs", url)
+    example = json.loads((BROWSER_DIR.parents[1] / "example_workflows" / "scheduled_loras_sdxl.json").read_text())
+    assert sorted(result["nodeTypes"]) == sorted(n["type"] for n in example["nodes"])
     assert result["pageErrors"] == []

@@ -14,6 +14,7 @@ PACK_NODES = {
     "LoraWeightsBuilderInfo": "LoRA Info (Weights Builder)",
     "LoraWeightsBuilderHooksReport": "Hooks Report (Weights Builder)",
     "LoraBlockWeightCombiner": "LoRA Block-Weight Combiner",
+    "LoraWeightsBuilderShowText": "Show Text (Weights Builder)",
 }
 
 

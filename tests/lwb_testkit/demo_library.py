@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from .lora_factory import LoraSpec, kohya_metadata, make_lora, modelspec_metadata
 from .sidecars import write_sidecars
@@ -104,3 +105,12 @@ def make_demo_library(root: str | Path, seed: int = 0) -> list[LoraSpec]:
                            seed=seed + i)
         specs.append(spec)
     return specs
+
+
+DEMO_WORKFLOW = "scheduled_loras_sdxl"
+
+
+def demo_url(base_url: str, pack_folder: str, workflow: str = DEMO_WORKFLOW) -> str:
+    """The page that opens `example_workflows/<workflow>.json`: ComfyUI lists each custom node's
+    example_workflows/ as templates, and the frontend opens `?template=NAME&source=PACK_FOLDER`."""
+    return f"{base_url}/?{urlencode({'template': workflow, 'source': pack_folder})}"
