@@ -10,13 +10,22 @@
 | `GET library/status` | scan state, last report, facet counts |
 | `GET library/duplicates` | `{groups: [{id, names}]}` |
 | `GET library/roles` | the folder -> role table and its version |
+| `GET library/facets?...` | `{total, facets}`: per facet, counts with every other filter applied |
+| `GET/PATCH library/entry/{id}/user` | tags, favourite, note of a content id (PATCH: only the fields sent) |
+| `POST library/user/bulk` | `{ids, favourite?, tags?, add_tags?, remove_tags?, note?}` on many ids at once |
+| `GET library/tags[?q=prefix]` | user tags with the number of files carrying each |
 | `GET profiles[?layout]`, `POST profiles` | list; create (201, 400 `{error, problems}`, 409 name taken) |
 | `GET/PUT/DELETE profiles/{pid}` | one profile; replace; delete (404 when missing) |
 | `GET profiles/{pid}/csv`, `POST profiles/import-csv` | CSV export; import a CSV as a new profile |
 | `GET profiles/layouts` | layouts and the profile lengths each accepts |
+| `PATCH profiles/{pid}` | change some fields (rename: `{name}`), validated like a create |
+| `GET profiles/templates` | `{builtin, profiles}`: every name usable as `preset=` |
+| `GET profiles/resolve?preset=&lora=` (or `&id=`) | the preset's block values for that LoRA; 400 when it does not fit |
 
-Search parameters: `q` (words, prefix match), filters `family arch layout role format category folder`
-(comma = or), `clip preview error` (true/false), `sort` (store.SORTS), `order` asc|desc, `page`, `page_size`.
+Search parameters (`modules/library/query.py`): `q` (words, prefix match, also over user tags and notes),
+filters `family arch layout role format category folder tag` (comma = or; `tag_mode=all`), `rank_min`,
+`rank_max`, `clip preview error favourite energy used` (true/false), `sort` (query.SORTS), `order`
+asc|desc, `page` or `offset`, `page_size`, `facets=true` (adds the facet counts).
 
 Every database call runs in a worker thread (`asyncio.to_thread`); the event loop only routes. The
 first search or status request of a process starts the first scan (lazy start, nothing at import).
@@ -31,7 +40,9 @@ import re
 
 from aiohttp import web
 
-from ..modules.library import Library, default_db_path, energy, profiles, store
+from ..modules.blocks.templates import TemplateError
+from ..modules.library import Library, default_db_path, energy, profiles, store, template_resolve, user_data
+from ..modules.library.facets import facet_counts
 from ..modules.library.roles import role_table
 from .json_body import json_response
 from .model_folders import ModelFolders
@@ -89,12 +100,20 @@ class LibraryRoutes:
         routes.get(f"{p}/status")(self.status)
         routes.get(f"{p}/duplicates")(self.duplicates)
         routes.get(f"{p}/roles")(self.roles)
+        routes.get(f"{p}/facets")(self.facets)
+        routes.get(f"{p}/entry/{{id}}/user")(self.get_user)
+        routes.patch(f"{p}/entry/{{id}}/user")(self.patch_user)
+        routes.post(f"{p}/user/bulk")(self.bulk_user)
+        routes.get(f"{p}/tags")(self.tags)
         routes.get("/mad-nodes/profiles")(self.list_profiles)
         routes.post("/mad-nodes/profiles")(self.create_profile)
         routes.get("/mad-nodes/profiles/layouts")(self.profile_layouts)
+        routes.get("/mad-nodes/profiles/templates")(self.profile_templates)
+        routes.get("/mad-nodes/profiles/resolve")(self.resolve_template)
         routes.post("/mad-nodes/profiles/import-csv")(self.import_profile_csv)
         routes.get("/mad-nodes/profiles/{pid}")(self.get_profile)
         routes.put("/mad-nodes/profiles/{pid}")(self.update_profile)
+        routes.patch("/mad-nodes/profiles/{pid}")(self.patch_profile)
         routes.delete("/mad-nodes/profiles/{pid}")(self.delete_profile)
         routes.get("/mad-nodes/profiles/{pid}/csv")(self.profile_csv)
 
@@ -161,6 +180,84 @@ class LibraryRoutes:
     async def roles(self, request: web.Request) -> web.Response:
         return json_response(role_table())
 
+    async def facets(self, request: web.Request) -> web.Response:
+        try:
+            query = store.parse_query(dict(request.query))
+        except ValueError as err:
+            return _error(400, str(err))
+        await asyncio.to_thread(self._refresh)
+
+        def counts(conn):
+            conn.execute("BEGIN")
+            try:
+                return facet_counts(conn, query, store.conditions(conn, query))
+            finally:
+                conn.execute("COMMIT")
+
+        return json_response(await self._read(counts))
+
+    # -- user data --------------------------------------------------------------------------------
+    async def get_user(self, request: web.Request) -> web.Response:
+        cid = _content_id(request)
+
+        def read(conn):
+            return user_data.get_user(conn, cid) if user_data.known_ids(conn, [cid]) else None
+
+        found = await self._read(read) if cid else None
+        if not found:
+            return _error(404, f"id: no library entry with id {request.match_info['id']!r}")
+        return json_response(found)
+
+    async def _write_user(self, ids: list, body) -> web.Response:
+        try:
+            changes = user_data.validate_changes(body)
+            count = await self._read(user_data.update, ids, changes)
+        except user_data.UserDataError as err:
+            return _error(400, str(err), problems=err.problems)
+        except user_data.UnknownIds as err:
+            return _error(404, str(err), unknown_ids=err.ids[:100])
+        return json_response({"updated": count})
+
+    async def patch_user(self, request: web.Request) -> web.Response:
+        cid = _content_id(request)
+        if cid is None:
+            return _error(404, f"id: no library entry with id {request.match_info['id']!r}")
+        try:
+            body = await _json_body(request)
+        except ValueError as err:
+            return _error(400, str(err), problems=[str(err)])
+        answer = await self._write_user([cid], body)
+        if answer.status != 200:
+            return answer
+        return json_response(await self._read(user_data.get_user, cid))
+
+    async def bulk_user(self, request: web.Request) -> web.Response:
+        try:
+            body = await _json_body(request)
+        except ValueError as err:
+            return _error(400, str(err), problems=[str(err)])
+        if not isinstance(body, dict):
+            return _error(400, "body: expected an object with ids and the fields to change")
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not ids:
+            return _error(400, "ids: expected a non-empty list of content ids")
+        if len(ids) > user_data.MAX_BULK_IDS:
+            return _error(400, f"ids: {len(ids)} ids, at most {user_data.MAX_BULK_IDS} per request")
+        answer = await self._write_user(ids, {k: v for k, v in body.items() if k != "ids"})
+        return answer
+
+    async def tags(self, request: web.Request) -> web.Response:
+        prefix = request.query.get("q", "")
+        if len(prefix) > user_data.MAX_TAG_CHARS:
+            return _error(400, f"q: at most {user_data.MAX_TAG_CHARS} characters")
+        try:
+            limit = int(request.query.get("limit", "500"))
+            if not 1 <= limit <= 5000:
+                raise ValueError
+        except ValueError:
+            return _error(400, f"limit={request.query.get('limit')!r}: expected a whole number 1..5000")
+        return json_response({"tags": await self._read(user_data.list_tags, prefix, limit)})
+
     # -- profiles ---------------------------------------------------------------------------------
     async def list_profiles(self, request: web.Request) -> web.Response:
         layout = request.query.get("layout") or None
@@ -168,6 +265,25 @@ class LibraryRoutes:
 
     async def profile_layouts(self, request: web.Request) -> web.Response:
         return json_response(profiles.layouts_summary())
+
+    async def profile_templates(self, request: web.Request) -> web.Response:
+        return json_response(await self._read(template_resolve.templates))
+
+    async def resolve_template(self, request: web.Request) -> web.Response:
+        preset = request.query.get("preset", "").strip()
+        lora, cid = request.query.get("lora"), request.query.get("id")
+        problems = [] if preset else ["preset: required"]
+        if (lora is None) == (cid is None):
+            problems.append("lora or id: give exactly one of them")
+        if problems:
+            return _error(400, "; ".join(problems), problems=problems)
+        try:
+            found = await self._read(lambda conn: template_resolve.resolve(conn, preset, lora=lora, content_id=cid))
+        except template_resolve.NotFound as err:
+            return _error(404, str(err))
+        except TemplateError as err:
+            return _error(400, str(err), problems=[str(err)])
+        return json_response(found)
 
     async def _save(self, fn, *args) -> web.Response:
         try:
@@ -179,6 +295,16 @@ class LibraryRoutes:
         if saved is None:
             return _error(404, f"no profile with id {request_pid_text(args)}")
         return json_response(saved, status=201 if fn is profiles.create_profile else 200)
+
+    async def patch_profile(self, request: web.Request) -> web.Response:
+        pid = _pid(request)
+        if pid is None:
+            return _error(404, f"no profile with id {request.match_info['pid']!r}")
+        try:
+            data = await _json_body(request)
+        except ValueError as err:
+            return _error(400, str(err), problems=[str(err)])
+        return await self._save(profiles.patch_profile, pid, data)
 
     async def create_profile(self, request: web.Request) -> web.Response:
         try:

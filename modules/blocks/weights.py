@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from .layouts import ARCH_BLOCK_MAPPINGS, BASE_BUCKETS, block_of_key, module_of_key, resolve_block_id
 from .presets import vectors_for_preset
+from .templates import is_template
 
 
 def blocks_of_modules(arch: str, lora_keys: Iterable[str]) -> dict[str, str]:
@@ -30,7 +31,10 @@ def effective_vector(arch: str, blocks_present: Iterable[str], preset: str | Non
     """{block: value} after expanding `preset` over the present blocks and applying `vectors` on top."""
     present = set(blocks_present)
     known = present | set(BASE_BUCKETS) | {b["id"] for b in ARCH_BLOCK_MAPPINGS.get(arch, {}).get("blocks", ())}
-    out = dict(vectors_for_preset(arch, preset, sorted(present))) if preset and preset != "CUSTOM" else {}
+    # A profile used as a preset arrives resolved into `vectors` (templates.resolve_item; a string written
+    # elsewhere carries them too); without vectors it is unknown here, and vectors_for_preset says so.
+    expand = preset and preset != "CUSTOM" and not (is_template(preset) and vectors)
+    out = dict(vectors_for_preset(arch, preset, sorted(present))) if expand else {}
     for block_id, value in vectors.items():
         for block in resolve_block_id(arch, block_id):
             if block not in known:

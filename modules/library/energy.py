@@ -16,6 +16,7 @@ import time
 
 from ..blocks.energy import compute_stats
 from . import store
+from .csv_cells import safe_cell
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,6 @@ def energy_csv(stats: dict) -> str:
     writer.writerow(["block", "label", "tag", "energy_share", "norm"])
     meta = stats.get("block_metadata", {})
     for block, share in stats["energy_distribution"].items():
-        writer.writerow([block, meta.get(block, {}).get("label", block), meta.get(block, {}).get("tag", ""),
-                         repr(share), repr(stats["block_norms"][block])])
+        writer.writerow([safe_cell(block), safe_cell(meta.get(block, {}).get("label", block)),
+                         safe_cell(meta.get(block, {}).get("tag", "")), repr(share), repr(stats["block_norms"][block])])
     return out.getvalue()

@@ -8,7 +8,11 @@ normalising); each must be a finite number. Every problem with a profile is repo
 naming the field.
 
 CSV (export and import): a header row `profile,layout,index,block,weight`, then one row per block.
-Weights are written with `repr`, which reads back as the same float.
+Weights are written with `repr`, which reads back as the same float; text cells are written so a
+spreadsheet never runs them as formulas (`csv_cells.py`) and read back unchanged.
+
+A profile is also a preset template (`blocks/templates.py`): `preset=NAME` in a schedule uses it
+when NAME is not a built-in preset, so a profile may not take a built-in preset's name.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ import time
 import unicodedata
 
 from ..blocks.layouts import LAYOUTS, block_label, main_blocks
+from ..blocks.presets import PRESET_STRATEGIES
+from .csv_cells import read_cell, safe_cell
 
 MAX_NAME_CHARS = 100
 MAX_NOTES_CHARS = 4000
 MAX_CSV_BYTES = 1_000_000
 CSV_HEADER = ["profile", "layout", "index", "block", "weight"]
+RESERVED_NAMES = frozenset({*PRESET_STRATEGIES, "CUSTOM"})
 
 # Layout name -> (a Layout object, its valid lengths). Several architectures share one layout.
 LAYOUT_TABLE = {layout.name: layout for layout in LAYOUTS.values()}
@@ -70,6 +77,9 @@ def _name_problems(name) -> list[str]:
         problems.append(f"name: {len(name)} characters, at most {MAX_NAME_CHARS}")
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
         problems.append("name: contains control characters")
+    if name in RESERVED_NAMES:
+        problems.append(f"name: {name} is a built-in preset (a profile is used as preset=NAME, so it needs "
+                        "another name)")
     return problems
 
 
@@ -124,6 +134,11 @@ def get_profile(conn: sqlite3.Connection, pid: int) -> dict | None:
     return _out(row) if row else None
 
 
+def get_profile_by_name(conn: sqlite3.Connection, name: str) -> dict | None:
+    row = conn.execute("SELECT * FROM profiles WHERE name = ?", (name,)).fetchone()
+    return _out(row) if row else None
+
+
 def _write(conn: sqlite3.Connection, sql: str, args: tuple, name: str):
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -157,6 +172,18 @@ def update_profile(conn: sqlite3.Connection, pid: int, data) -> dict | None:
     return get_profile(conn, pid) if cur.rowcount else None
 
 
+def patch_profile(conn: sqlite3.Connection, pid: int, data) -> dict | None:
+    """Change some fields of a profile (e.g. `{"name"}` to rename it), validated as a whole; None if missing."""
+    current = get_profile(conn, pid)
+    if current is None:
+        return None
+    if not isinstance(data, dict):
+        raise ProfileError([f"profile: expected an object, got {type(data).__name__}"])
+    merged = {k: current[k] for k in ("name", "layout", "weights", "notes")}
+    merged.update(data)
+    return update_profile(conn, pid, merged)
+
+
 def delete_profile(conn: sqlite3.Connection, pid: int) -> bool:
     conn.execute("BEGIN IMMEDIATE")
     cur = conn.execute("DELETE FROM profiles WHERE pid = ?", (pid,))
@@ -169,7 +196,7 @@ def profile_csv(profile: dict) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for i, (block, weight) in enumerate(zip(profile["blocks"], profile["weights"], strict=True)):
-        writer.writerow([profile["name"], profile["layout"], i, block, repr(weight)])
+        writer.writerow([safe_cell(profile["name"]), safe_cell(profile["layout"]), i, safe_cell(block), repr(weight)])
     return out.getvalue()
 
 
@@ -185,7 +212,7 @@ def parse_profile_csv(text: str) -> dict:
     layout's); ProfileError naming the line of every problem."""
     if len(text.encode("utf-8")) > MAX_CSV_BYTES:
         raise ProfileError([f"CSV: larger than {MAX_CSV_BYTES} bytes"])
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = [[read_cell(c) for c in r] for r in csv.reader(io.StringIO(text))]
     if not rows or [c.strip() for c in rows[0]] != CSV_HEADER:
         raise ProfileError([f"CSV line 1: expected the header {','.join(CSV_HEADER)}"])
     body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]

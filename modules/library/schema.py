@@ -131,6 +131,69 @@ CREATE INDEX files_folder ON files(folder);
 """
 
 
+# User data kept by content id (tags, favourite, note: one `updated_at` per field, so two tabs editing
+# different fields never overwrite each other), usage recorded by the nodes, and the parts of the stored
+# block energy the library sorts and draws by (kept in step with `energy` by triggers, whoever writes it).
+_WORKSPACE_V5 = """
+CREATE TABLE user_entries (
+    uid INTEGER PRIMARY KEY,        -- rowid of the entry's text in user_fts
+    id TEXT NOT NULL UNIQUE,        -- content id
+    favourite INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    favourite_updated_at REAL,
+    note_updated_at REAL,
+    tags_updated_at REAL
+);
+CREATE INDEX user_entries_favourite ON user_entries(favourite, id);
+CREATE TABLE user_tags (
+    id TEXT NOT NULL,
+    tag TEXT NOT NULL COLLATE NOCASE,
+    added_at REAL NOT NULL,
+    PRIMARY KEY (id, tag)
+) WITHOUT ROWID;
+CREATE INDEX user_tags_tag ON user_tags(tag, id);
+CREATE TABLE usage (
+    id TEXT PRIMARY KEY,
+    use_count INTEGER NOT NULL,
+    first_used REAL NOT NULL,
+    last_used REAL NOT NULL
+);
+CREATE INDEX usage_last_used ON usage(last_used);
+CREATE TABLE energy_summary (
+    id TEXT PRIMARY KEY,
+    input REAL, mid REAL, output REAL, balance REAL
+);
+CREATE INDEX energy_summary_balance ON energy_summary(balance);
+INSERT INTO energy_summary(id, input, mid, output, balance)
+    SELECT id, json_extract(stats, '$.input_ratio'), json_extract(stats, '$.mid_ratio'),
+           json_extract(stats, '$.output_ratio'), json_extract(stats, '$.balance')
+    FROM energy WHERE status = 'done' AND stats IS NOT NULL;
+CREATE TRIGGER energy_summary_ai AFTER INSERT ON energy BEGIN
+    DELETE FROM energy_summary WHERE id = new.id;
+    INSERT INTO energy_summary(id, input, mid, output, balance)
+        SELECT new.id, json_extract(new.stats, '$.input_ratio'), json_extract(new.stats, '$.mid_ratio'),
+               json_extract(new.stats, '$.output_ratio'), json_extract(new.stats, '$.balance')
+        WHERE new.status = 'done' AND new.stats IS NOT NULL;
+END;
+CREATE TRIGGER energy_summary_au AFTER UPDATE ON energy BEGIN
+    DELETE FROM energy_summary WHERE id = old.id OR id = new.id;
+    INSERT INTO energy_summary(id, input, mid, output, balance)
+        SELECT new.id, json_extract(new.stats, '$.input_ratio'), json_extract(new.stats, '$.mid_ratio'),
+               json_extract(new.stats, '$.output_ratio'), json_extract(new.stats, '$.balance')
+        WHERE new.status = 'done' AND new.stats IS NOT NULL;
+END;
+CREATE TRIGGER energy_summary_ad AFTER DELETE ON energy BEGIN
+    DELETE FROM energy_summary WHERE id = old.id;
+END;
+CREATE INDEX files_has_preview ON files((preview IS NOT NULL));
+"""
+
+# Word index over user tags and notes (rowid = user_entries.uid), written by `user_data.py`.
+_USER_FTS_V5 = """
+CREATE VIRTUAL TABLE user_fts USING fts5(tags, note, tokenize='unicode61 remove_diacritics 2');
+"""
+
+
 def fts5_available() -> bool:
     """Whether this Python's sqlite3 was built with FTS5 (it is on CPython's official builds and Debian)."""
     conn = sqlite3.connect(":memory:")
@@ -153,6 +216,7 @@ MIGRATIONS: tuple[Callable[[], str], ...] = (
     lambda: _ENERGY_V2,
     _fts_script,
     lambda: _SORT_INDEXES_V4,
+    lambda: _WORKSPACE_V5 + (_USER_FTS_V5 if fts5_available() else ""),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -240,3 +304,7 @@ def _use_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
 
 def has_fts(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'files_fts'").fetchone() is not None
+
+
+def has_user_fts(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'user_fts'").fetchone() is not None

@@ -1,141 +1,32 @@
-"""Read side of the library: search with filters, sort and pagination; one entry; facets; duplicates.
+"""Read side of the library: search with filters, sort and pagination; one entry; duplicates.
 
-Every value reaches SQL as a parameter; sort keys and filter columns come from fixed tables here.
-Text search uses the FTS5 index when the database has one (word-prefix match over names, model names,
-trigger words and tags; every word must match), else LIKE.
+Requests are parsed and turned into SQL conditions in `query.py`; facet counts are in `facets.py`.
+A page is read in two steps: the rowids of the page (only the sort keys are touched, so a sort over
+30k rows stays cheap), then the page's rows with their user data, usage and energy summary.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-from collections.abc import Mapping
-from dataclasses import dataclass
 
-from .roles import ROLES
-from .schema import has_fts
+from .facets import facet_counts
+from .query import (  # noqa: F401  (re-exported: the search API of the library)
+    BOOL_FILTERS,
+    DEFAULT_PAGE_SIZE,
+    FILTER_COLUMNS,
+    MAX_PAGE_SIZE,
+    SORTS,
+    SearchQuery,
+    conditions,
+    order_by,
+    parse_query,
+    where,
+)
 
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 50
-MAX_QUERY_CHARS = 200
-
-SORTS = {
-    "name": "name COLLATE NOCASE, path",
-    "size": "size, path",
-    "modified": "mtime_ns, path",
-    "family": "family, name COLLATE NOCASE, path",
-    "rank": "rank, name COLLATE NOCASE, path",
-    "role": "role, name COLLATE NOCASE, path",
-    "indexed": "indexed_at, path",
-}
-# filter parameter -> column; values are exact matches, several values (comma-separated) are OR-ed.
-FILTER_COLUMNS = {"family": "family", "arch": "arch", "layout": "layout", "role": "role", "format": "adapter",
-                  "category": "category", "folder": "folder"}
-BOOL_FILTERS = {"clip": "has_clip", "preview": "preview IS NOT NULL", "error": "error IS NOT NULL"}
 _JSON_COLUMNS = ("arch_conflicts", "blocks", "clip_encoders", "trigger_words", "tags")
 _SUMMARY = ("id", "name", "folder", "arch", "family", "lineage", "category", "layout", "role", "adapter", "rank",
             "alpha", "has_clip", "trigger_words", "tags", "model_name", "preview", "size", "mtime_ns", "error")
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    text: str = ""
-    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    flags: tuple[tuple[str, bool], ...] = ()
-    sort: str = "name"
-    descending: bool = False
-    page: int = 1
-    page_size: int = DEFAULT_PAGE_SIZE
-
-
-def _bool(name: str, value: str) -> bool:
-    if value.lower() in ("1", "true", "yes"):
-        return True
-    if value.lower() in ("0", "false", "no"):
-        return False
-    raise ValueError(f"{name}={value!r}: expected true or false")
-
-
-def _int(name: str, value: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r}: expected a whole number") from None
-    if not low <= number <= high:
-        raise ValueError(f"{name}={number}: expected {low}..{high}")
-    return number
-
-
-def parse_query(params: Mapping[str, str]) -> SearchQuery:
-    """A SearchQuery from request parameters; ValueError naming every bad parameter."""
-    problems, filters, flags = [], [], []
-    known = {"q", "sort", "order", "page", "page_size", *FILTER_COLUMNS, *BOOL_FILTERS}
-    problems += [f"unknown parameter {k!r}" for k in params if k not in known]
-    text = params.get("q", "")
-    if len(text) > MAX_QUERY_CHARS:
-        problems.append(f"q: {len(text)} characters, at most {MAX_QUERY_CHARS}")
-    for name in FILTER_COLUMNS:
-        if params.get(name):
-            values = tuple(v.strip() for v in params[name].split(",") if v.strip())
-            if name == "role" and (bad := [v for v in values if v not in ROLES]):
-                problems.append(f"role: unknown {', '.join(map(repr, bad))} (roles: {', '.join(ROLES)})")
-            filters.append((name, values))
-    sort, order = params.get("sort", "name"), params.get("order", "asc")
-    if sort not in SORTS:
-        problems.append(f"sort={sort!r}: expected one of {', '.join(SORTS)}")
-    if order not in ("asc", "desc"):
-        problems.append(f"order={order!r}: expected asc or desc")
-    page, page_size = 1, DEFAULT_PAGE_SIZE
-    try:
-        page = _int("page", params.get("page", "1"), 1, 10**6)
-    except ValueError as err:
-        problems.append(str(err))
-    try:
-        page_size = _int("page_size", params.get("page_size", str(DEFAULT_PAGE_SIZE)), 1, MAX_PAGE_SIZE)
-    except ValueError as err:
-        problems.append(str(err))
-    for name in BOOL_FILTERS:
-        if params.get(name):
-            try:
-                flags.append((name, _bool(name, params[name])))
-            except ValueError as err:
-                problems.append(str(err))
-    if problems:
-        raise ValueError("; ".join(problems))
-    return SearchQuery(text, tuple(filters), tuple(flags), sort, order == "desc", page, page_size)
-
-
-def _text_clause(conn: sqlite3.Connection, text: str) -> tuple[str, list]:
-    words = _WORD.findall(text)
-    if not words:
-        return "", []
-    if has_fts(conn):
-        match = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
-        return "rowid IN (SELECT rowid FROM files_fts WHERE files_fts MATCH ?)", [match]
-    clauses, args = [], []
-    for w in words:
-        pattern = "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in
-                                         ("name", "model_name", "trigger_words", "tags")) + ")")
-        args += [pattern] * 4
-    return " AND ".join(clauses), args
-
-
-def _where(conn: sqlite3.Connection, q: SearchQuery) -> tuple[str, list]:
-    clauses, args = [], []
-    text, text_args = _text_clause(conn, q.text)
-    if text:
-        clauses.append(text)
-        args += text_args
-    for name, values in q.filters:
-        clauses.append(f"{FILTER_COLUMNS[name]} IN ({', '.join('?' * len(values))})")
-        args += list(values)
-    for name, value in q.flags:
-        clauses.append(f"({BOOL_FILTERS[name]}) = ?")
-        args.append(int(value))
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 def _decode(row: sqlite3.Row, columns) -> dict:
@@ -148,22 +39,51 @@ def _decode(row: sqlite3.Row, columns) -> dict:
     return out
 
 
+def _workspace(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict]:
+    """{content id: favourite, user_tags, note, use_count, last_used, energy} for the given ids."""
+    out = {i: {"favourite": False, "user_tags": [], "note": "", "use_count": 0, "last_used": None, "energy": None}
+           for i in ids}
+    marks = ", ".join("?" * len(ids))
+    if not ids:
+        return out
+    for r in conn.execute(f"SELECT id, favourite, note FROM user_entries WHERE id IN ({marks})", ids):
+        out[r["id"]].update(favourite=bool(r["favourite"]), note=r["note"])
+    for r in conn.execute(f"SELECT id, tag FROM user_tags WHERE id IN ({marks}) ORDER BY added_at, tag", ids):
+        out[r["id"]]["user_tags"].append(r["tag"])
+    for r in conn.execute(f"SELECT id, use_count, last_used FROM usage WHERE id IN ({marks})", ids):
+        out[r["id"]].update(use_count=r["use_count"], last_used=r["last_used"])
+    for r in conn.execute(f"SELECT id, input, mid, output, balance FROM energy_summary WHERE id IN ({marks})", ids):
+        out[r["id"]]["energy"] = {"input": r["input"], "mid": r["mid"], "output": r["output"],
+                                  "balance": r["balance"]}
+    return out
+
+
 def search(conn: sqlite3.Connection, q: SearchQuery) -> dict:
-    """{"total", "page", "page_size", "items"}: one item per file (copies of one content share an `id`,
-    and `copies` counts them)."""
-    where, args = _where(conn, q)
-    order = SORTS[q.sort].replace(", ", " DESC, ") + " DESC" if q.descending else SORTS[q.sort]
-    conn.execute("BEGIN")  # one snapshot for the count and the page
+    """{"total", "page", "page_size", "offset", "items"[, "facets"]}: one item per file (copies of one content
+    share an `id`, and `copies` counts them), with the user's data and usage of its content."""
+    conds = conditions(conn, q)
+    sql_where, args = where(conds)
+    order, join = order_by(q)
+    conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
     try:
-        total = conn.execute(f"SELECT COUNT(*) FROM files{where}", args).fetchone()[0]
-        rows = conn.execute(
-            f"SELECT {', '.join(_SUMMARY)}, (SELECT COUNT(*) FROM files d WHERE d.id = files.id) AS copies "
-            f"FROM files{where} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*args, q.page_size, (q.page - 1) * q.page_size]).fetchall()
+        total = conn.execute(f"SELECT COUNT(*) FROM files{sql_where}", args).fetchone()[0]
+        rowids = [r[0] for r in conn.execute(
+            f"SELECT files.rowid FROM files {join}{sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, q.page_size, q.start])]
+        rows = {r["rowid"]: r for r in conn.execute(
+            f"SELECT files.rowid AS rowid, {', '.join(_SUMMARY)}, "
+            "(SELECT COUNT(*) FROM files d WHERE d.id = files.id) AS copies "
+            f"FROM files WHERE files.rowid IN ({', '.join('?' * len(rowids))})", rowids)} if rowids else {}
+        extra = _workspace(conn, list({rows[r]["id"] for r in rowids}))
+        facets = facet_counts(conn, q, conds) if q.with_facets else None
     finally:
         conn.execute("COMMIT")
-    return {"total": total, "page": q.page, "page_size": q.page_size,
-            "items": [{**_decode(r, _SUMMARY), "copies": r["copies"]} for r in rows]}
+    items = [{**_decode(rows[r], _SUMMARY), "copies": rows[r]["copies"], **extra[rows[r]["id"]]} for r in rowids]
+    out = {"total": total, "page": q.start // q.page_size + 1, "page_size": q.page_size, "offset": q.start,
+           "items": items}
+    if facets is not None:
+        out["facets"] = facets
+    return out
 
 
 def entry(conn: sqlite3.Connection, content_id: str) -> dict | None:
@@ -180,6 +100,7 @@ def entry(conn: sqlite3.Connection, content_id: str) -> dict | None:
     energy = conn.execute("SELECT status, error FROM energy WHERE id = ?", (content_id,)).fetchone()
     out["energy_status"] = energy["status"] if energy else "pending"
     out["energy_error"] = energy["error"] if energy else None
+    out.update(_workspace(conn, [content_id])[content_id])
     return out
 
 
@@ -200,15 +121,14 @@ def duplicates(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
 
 
 def facets(conn: sqlite3.Connection) -> dict:
-    """Counts per value of every filter column, and totals, for the picker's filter menus."""
-    out: dict = {"total": conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]}
-    for name, column in FILTER_COLUMNS.items():
-        if name == "folder":
-            continue
-        out[name] = {str(v): n for v, n in conn.execute(
-            f"SELECT {column}, COUNT(*) FROM files GROUP BY {column} ORDER BY {column}")}
-    out["clip"] = conn.execute("SELECT COUNT(*) FROM files WHERE has_clip = 1").fetchone()[0]
-    out["errors"] = conn.execute("SELECT COUNT(*) FROM files WHERE error IS NOT NULL").fetchone()[0]
+    """Counts over the whole index (the status route): totals, per value of every filter column, duplicates."""
+    counts = facet_counts(conn, SearchQuery(), {})
+    out: dict = {"total": counts["total"]}
+    for name in FILTER_COLUMNS:
+        if name != "folder":
+            out[name] = counts["facets"][name]
+    out["clip"] = counts["facets"]["clip"]["true"]
+    out["errors"] = counts["facets"]["error"]["true"]
     out["duplicate_groups"] = conn.execute(
         "SELECT COUNT(*) FROM (SELECT id FROM files GROUP BY id HAVING COUNT(*) > 1)").fetchone()[0]
     return out

@@ -25,6 +25,8 @@ MAX_ABS_VALUE = 1e6
 MAX_POINTS = 10000
 # Block ids and preset names are written into schedule strings unescaped, so they may not contain
 # the format's separators (`:` `;` `=` `,` `>`) or spaces.
+# Preset names are built-in presets or profile names (library/profiles.py: at most 100 characters).
+MAX_PRESET_CHARS = 100
 IDENT_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 NUMBER_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 NON_FINITE_RE = re.compile(r"^[+-]?(?:nan|inf|infinity)$", re.IGNORECASE)
@@ -105,6 +107,15 @@ def check_x(value: float, what: str, line: int | None = None) -> float:
     return value
 
 
+def check_preset(value: str, what: str, line: int | None = None) -> str:
+    """A preset name: a built-in preset or a saved profile's name (any text without control characters)."""
+    if len(value) > MAX_PRESET_CHARS:
+        raise ScheduleError(f"{what}: {len(value)} characters, at most {MAX_PRESET_CHARS}", line)
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise ScheduleError(f"{what}: contains control characters", line)
+    return value
+
+
 def check_ident(value: str, what: str, line: int | None = None) -> str:
     if not IDENT_RE.match(value):
         raise ScheduleError(f"{what}: {value!r} must be letters, digits, '_', '.' or '-'", line)
@@ -169,7 +180,7 @@ def item_from_config(raw: object, what: str, line: int | None = None) -> LoraIte
         raise ScheduleError(f"{what}: preset must be a string", line)
     preset = preset.strip() if preset else None
     if preset:
-        check_ident(preset, f"{what}: preset", line)
+        check_preset(preset, f"{what}: preset", line)
     vectors_raw = raw.get("vectors")
     if vectors_raw is None:
         vectors_raw = {}

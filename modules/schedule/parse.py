@@ -25,6 +25,7 @@ from .model import (
     LoraItem,
     ScheduleError,
     check_ident,
+    check_preset,
     check_x,
     format_number,
     item_from_config,
@@ -174,12 +175,12 @@ def _modern_fields(fields: list[str], item: LoraItem, line: int) -> None:
         if not field:
             continue
         if field.startswith("preset="):
-            preset = field[len("preset="):].strip()
+            preset = unescape_name(field[len("preset="):].strip())
             if not preset:
                 raise ScheduleError(f"{name}: preset= needs a preset name", line)
             if item.preset is not None:
                 raise ScheduleError(f"{name}: preset given twice ({item.preset}, {preset})", line)
-            item.preset = check_ident(preset, f"{name}: preset", line)
+            item.preset = check_preset(preset, f"{name}: preset", line)
         elif field.startswith("vectors="):
             i = _vectors(fields, i, field[len("vectors="):], item, line)
         elif "," in field:

@@ -4,10 +4,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 import {
-  ScheduleError, formatNumber, loraStem, parseScheduleConfig, parseScheduleString, serializeSchedule,
+  BUILTIN_PRESETS, ScheduleError, formatNumber, loraStem, parseScheduleConfig, parseScheduleString, serializeSchedule,
 } from "../../web/lib/schedule.js";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../vectors/schedule_strings.json", import.meta.url), "utf8"));
+
+test("built-in presets are the Python table's (any other preset name is a profile template)", () => {
+  assert.deepEqual(BUILTIN_PRESETS, VECTORS.builtin_presets);
+});
 
 /** JSON numbers: 1 and 1.0 are the same number, so plain deep equality is the Python comparison. */
 for (const c of VECTORS.parse) {

@@ -126,3 +126,24 @@ def test_reads_during_a_scan_are_never_blocked(tmp_path):
     assert not errors
     assert totals == sorted(totals) and len(totals) > 1
     assert len(rows(lib)) == 30
+
+
+def test_migration_from_v4_keeps_profiles_and_energy_and_adds_the_workspace_tables(tmp_path):
+    """A database as main wrote it before the workspace (schema 4): profiles and measured energy survive,
+    tags/favourites/notes/usage tables appear, and the stored energy becomes sortable at once."""
+    root = tmp_path / "loras"
+    tiny_lora(root / "a.safetensors", arch="SDXL", seed=3)
+    lib = library(tmp_path, root)
+    with closing(connect(lib.db_path, migrate_to=4)) as old:
+        profiles.create_profile(old, {"name": "Kept", "layout": "sdxl_unet_9", "weights": SDXL_WEIGHTS})
+    lib.connect = lambda: connect(lib.db_path, migrate_to=4)  # a pack that knows schema 4 only
+    scan(lib)
+    cid = table(lib)[0][1]
+    stats = lib.energy(cid)["stats"]
+    with closing(connect(lib.db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"user_entries", "user_tags", "usage", "energy_summary", "profiles", "energy"} <= names
+        assert [p["name"] for p in profiles.list_profiles(conn)] == ["Kept"]
+        found = store.search(conn, store.parse_query({"sort": "balance"}))["items"][0]
+        assert found["energy"]["balance"] == stats["balance"] and found["favourite"] is False

@@ -18,6 +18,13 @@ from lora_weights_builder.modules.schedule import (
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "schedule_strings.json").read_text())
 
 
+def test_builtin_presets_vector_is_the_preset_table():
+    """The JavaScript serializer's list of built-in presets is checked against the same vector."""
+    from lora_weights_builder.modules.blocks.presets import PRESET_STRATEGIES
+
+    assert VECTORS["builtin_presets"] == list(PRESET_STRATEGIES)
+
+
 def configs(items):
     return [item.to_config() for item in items]
 

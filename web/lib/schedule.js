@@ -18,6 +18,11 @@ export const UNKNOWN_ARCH = "UNKNOWN";
 export const CUSTOM_PRESET = "CUSTOM";
 export const MAX_ABS_VALUE = 1e6;
 export const MAX_POINTS = 10000;
+/** Preset names are built-in presets or saved profiles' names (at most 100 characters). */
+export const MAX_PRESET_CHARS = 100;
+/** The built-in presets (modules/blocks/presets.py); any other preset name is a profile used as a template,
+ * written with its resolved vector so the string runs where the profile does not exist. */
+export const BUILTIN_PRESETS = ["LINEAR", "STYLE_FOCUSED", "BALANCED", "HEAVY_STYLE", "REALISM"];
 const LEGACY_FIELDS = 9;
 const IDENT_RE = /^[A-Za-z0-9_.-]+$/;
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -95,6 +100,19 @@ export function parseNumber(text, what, line = null) {
 function checkX(value, what, line) {
   if (!(value >= 0 && value <= 1)) {
     throw new ScheduleError(`${what}: x=${formatNumber(value)} is outside [0, 1]`, line);
+  }
+  return value;
+}
+
+/** @param {string} value @param {string} what @param {number | null} line */
+function checkPreset(value, what, line) {
+  const length = [...value].length; // code points, as Python's len
+  if (length > MAX_PRESET_CHARS) {
+    throw new ScheduleError(`${what}: ${length} characters, at most ${MAX_PRESET_CHARS}`, line);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw new ScheduleError(`${what}: contains control characters`, line);
   }
   return value;
 }
@@ -181,7 +199,7 @@ export function itemFromConfig(raw, what, line = null) {
     throw new ScheduleError(`${what}: preset must be a string`, line);
   }
   const preset = presetRaw ? /** @type {string} */ (presetRaw).trim() : null;
-  if (preset) checkIdent(preset, `${what}: preset`, line);
+  if (preset) checkPreset(preset, `${what}: preset`, line);
   const vectorsRaw = obj.vectors ?? {};
   if (typeof vectorsRaw !== "object" || Array.isArray(vectorsRaw)) {
     throw new ScheduleError(`${what}: vectors must be an object of block: value`, line);
@@ -351,12 +369,12 @@ function modernFields(fields, item, line) {
     i += 1;
     if (!field) continue;
     if (field.startsWith("preset=")) {
-      const preset = field.slice("preset=".length).trim();
+      const preset = unescapeName(field.slice("preset=".length).trim());
       if (!preset) throw new ScheduleError(`${name}: preset= needs a preset name`, line);
       if (item.preset !== null) {
         throw new ScheduleError(`${name}: preset given twice (${item.preset}, ${preset})`, line);
       }
-      item.preset = checkIdent(preset, `${name}: preset`, line);
+      item.preset = checkPreset(preset, `${name}: preset`, line);
     } else if (field.startsWith("vectors=")) {
       i = readVectors(fields, i, field.slice("vectors=".length), item, line);
     } else if (field.includes(",")) {
@@ -469,8 +487,9 @@ export function serializeItem(item) {
   }
   const vectors = item.vectors ?? {};
   if (item.preset && item.preset !== CUSTOM_PRESET) {
-    fields.push(`preset=${item.preset}`);
-  } else if (Object.keys(vectors).length) {
+    fields.push(`preset=${escapeName(item.preset)}`);
+  }
+  if (Object.keys(vectors).length && !(item.preset && BUILTIN_PRESETS.includes(item.preset))) {
     const keys = Object.keys(vectors).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     fields.push(`vectors=${keys.map((k) => `${k}=${formatNumber(vectors[k])}`).join(";")}`);
   }

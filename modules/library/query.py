@@ -1,0 +1,251 @@
+"""Library search requests: parameters -> `SearchQuery` -> SQL conditions, one per filter.
+
+Every value reaches SQL as a parameter; columns and sort orders come from the fixed tables here.
+Each filter is its own condition, keyed by its facet, so facet counts can apply every filter but
+their own (`facets.py`). Within one filter, comma-separated values are OR-ed (`tag_mode=all` makes
+tags AND-ed); different filters are AND-ed.
+
+Text (`q`): every word must prefix-match somewhere: the file's name, model name, trigger words or
+sidecar tags (`files_fts`), or the user's tags or note on its content (`user_fts`); LIKE when this
+Python's SQLite has no FTS5.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .roles import ROLES
+from .schema import has_fts, has_user_fts
+from .user_data import MAX_TAG_CHARS
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_QUERY_CHARS = 200
+MAX_OFFSET = 10**7
+
+# sort -> (ORDER BY terms ascending, LEFT JOIN needed). Terms after the first break ties.
+# Sorts over joined values put entries without one (no energy yet, never used) last in both orders.
+SORTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "name": (("name COLLATE NOCASE", "path"), ""),
+    "size": (("size", "path"), ""),
+    "modified": (("mtime_ns", "path"), ""),
+    "family": (("family", "name COLLATE NOCASE", "path"), ""),
+    "rank": (("rank", "name COLLATE NOCASE", "path"), ""),
+    "role": (("role", "name COLLATE NOCASE", "path"), ""),
+    "indexed": (("indexed_at", "path"), ""),
+    "balance": (("es.balance", "name COLLATE NOCASE", "path"),
+                "LEFT JOIN energy_summary es ON es.id = files.id"),
+    "last_used": (("u.last_used", "name COLLATE NOCASE", "path"), "LEFT JOIN usage u ON u.id = files.id"),
+    "use_count": (("u.use_count", "name COLLATE NOCASE", "path"), "LEFT JOIN usage u ON u.id = files.id"),
+}
+SORT_ALIASES = {"date": "modified"}
+NULLS_LAST = {"balance", "last_used", "use_count"}
+
+# filter parameter -> column; values are exact matches (folder: the folder and its subfolders).
+FILTER_COLUMNS = {"family": "family", "arch": "arch", "layout": "layout", "role": "role", "format": "adapter",
+                  "category": "category", "folder": "folder"}
+# true/false filters -> an expression over `files` that is 0 or 1.
+BOOL_FILTERS = {
+    "clip": "has_clip",
+    "preview": "(preview IS NOT NULL)",
+    "error": "(error IS NOT NULL)",
+    "favourite": "(files.id IN (SELECT id FROM user_entries WHERE favourite = 1))",
+    "energy": "(files.id IN (SELECT id FROM energy_summary))",
+    "used": "(files.id IN (SELECT id FROM usage))",
+}
+OTHER_PARAMS = ("q", "sort", "order", "page", "page_size", "offset", "tag", "tag_mode", "rank_min", "rank_max",
+                "facets")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    flags: tuple[tuple[str, bool], ...] = ()
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    tags: tuple[str, ...] = ()
+    tags_all: bool = False
+    rank_min: int | None = None
+    rank_max: int | None = None
+    offset: int | None = None  # when given, rows start here (a virtual grid); else at (page - 1) * page_size
+    with_facets: bool = False
+
+    @property
+    def start(self) -> int:
+        return self.offset if self.offset is not None else (self.page - 1) * self.page_size
+
+
+def _bool(name: str, value: str) -> bool:
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    raise ValueError(f"{name}={value!r}: expected true or false")
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected a whole number") from None
+    if not low <= number <= high:
+        raise ValueError(f"{name}={number}: expected {low}..{high}")
+    return number
+
+
+def _values(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
+
+
+def parse_query(params: Mapping[str, str]) -> SearchQuery:
+    """A SearchQuery from request parameters; ValueError naming every bad parameter."""
+    problems, filters, flags = [], [], []
+    known = {*OTHER_PARAMS, *FILTER_COLUMNS, *BOOL_FILTERS}
+    problems += [f"unknown parameter {k!r}" for k in params if k not in known]
+    text = params.get("q", "")
+    if len(text) > MAX_QUERY_CHARS:
+        problems.append(f"q: {len(text)} characters, at most {MAX_QUERY_CHARS}")
+    for name in FILTER_COLUMNS:
+        if params.get(name):
+            values = _values(params[name])
+            if name == "role" and (bad := [v for v in values if v not in ROLES]):
+                problems.append(f"role: unknown {', '.join(map(repr, bad))} (roles: {', '.join(ROLES)})")
+            if values:
+                filters.append((name, values))
+    tags = _values(params.get("tag", ""))
+    problems += [f"tag: {t[:20]!r}... is longer than {MAX_TAG_CHARS} characters" for t in tags
+                 if len(t) > MAX_TAG_CHARS]
+    tag_mode = params.get("tag_mode", "any")
+    if tag_mode not in ("any", "all"):
+        problems.append(f"tag_mode={tag_mode!r}: expected any or all")
+    sort, order = params.get("sort", "name"), params.get("order", "asc")
+    sort = SORT_ALIASES.get(sort, sort)
+    if sort not in SORTS:
+        problems.append(f"sort={sort!r}: expected one of {', '.join([*SORTS, *SORT_ALIASES])}")
+    if order not in ("asc", "desc"):
+        problems.append(f"order={order!r}: expected asc or desc")
+    numbers: dict[str, int | None] = {}
+    for name, default, low, high in (("page", "1", 1, 10**6), ("page_size", str(DEFAULT_PAGE_SIZE), 1, MAX_PAGE_SIZE),
+                                     ("offset", None, 0, MAX_OFFSET), ("rank_min", None, 0, 10**6),
+                                     ("rank_max", None, 0, 10**6)):
+        raw = params.get(name, default)
+        try:
+            numbers[name] = _int(name, raw, low, high) if raw not in (None, "") else None
+        except ValueError as err:
+            problems.append(str(err))
+    if "page" in params and "offset" in params:
+        problems.append("page and offset: give one of them")
+    if None not in (numbers.get("rank_min"), numbers.get("rank_max")) and numbers["rank_min"] > numbers["rank_max"]:
+        problems.append(f"rank_min={numbers['rank_min']} is above rank_max={numbers['rank_max']}")
+    for name in BOOL_FILTERS:
+        if params.get(name):
+            try:
+                flags.append((name, _bool(name, params[name])))
+            except ValueError as err:
+                problems.append(str(err))
+    with_facets = False
+    if params.get("facets"):
+        try:
+            with_facets = _bool("facets", params["facets"])
+        except ValueError as err:
+            problems.append(str(err))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return SearchQuery(text, tuple(filters), tuple(flags), sort, order == "desc", numbers["page"] or 1,
+                       numbers["page_size"] or DEFAULT_PAGE_SIZE, tags, tag_mode == "all", numbers["rank_min"],
+                       numbers["rank_max"], numbers["offset"], with_facets)
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text_clause(conn: sqlite3.Connection, text: str) -> tuple[str, list]:
+    words = _WORD.findall(text)
+    if not words:
+        return "", []
+    clauses, args = [], []
+    fts, user_fts = has_fts(conn), has_user_fts(conn)
+    for w in words:
+        if fts:
+            match = '"' + w.replace('"', '""') + '"*'
+            file_part = "files.rowid IN (SELECT rowid FROM files_fts WHERE files_fts MATCH ?)"
+            file_args = [match]
+        else:
+            file_part = "(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in
+                                          ("name", "model_name", "trigger_words", "tags")) + ")"
+            file_args = [_like(w)] * 4
+        if user_fts:
+            user_part = ("files.id IN (SELECT e.id FROM user_entries e WHERE e.uid IN "
+                         "(SELECT rowid FROM user_fts WHERE user_fts MATCH ?))")
+            user_args = ['"' + w.replace('"', '""') + '"*']
+        else:
+            user_part = ("files.id IN (SELECT id FROM user_tags WHERE tag LIKE ? ESCAPE '\\' UNION "
+                         "SELECT id FROM user_entries WHERE note LIKE ? ESCAPE '\\')")
+            user_args = [_like(w)] * 2
+        clauses.append(f"({file_part} OR {user_part})")
+        args += file_args + user_args
+    return " AND ".join(clauses), args
+
+
+def _folder_clause(values: tuple[str, ...]) -> tuple[str, list]:
+    parts, args = [], []
+    for v in values:
+        v = v.strip("/")
+        parts.append("(folder = ? OR folder LIKE ? ESCAPE '\\')")
+        args += [v, v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"]
+    return "(" + " OR ".join(parts) + ")", args
+
+
+def conditions(conn: sqlite3.Connection, q: SearchQuery) -> dict[str, tuple[str, list]]:
+    """{facet: (SQL condition over `files`, args)} for every filter of `q` ("q" for the text)."""
+    out: dict[str, tuple[str, list]] = {}
+    text, text_args = _text_clause(conn, q.text)
+    if text:
+        out["q"] = (text, text_args)
+    for name, values in q.filters:
+        if name == "folder":
+            out[name] = _folder_clause(values)
+        else:
+            out[name] = (f"{FILTER_COLUMNS[name]} IN ({', '.join('?' * len(values))})", list(values))
+    if q.tags:
+        if q.tags_all:
+            out["tag"] = (" AND ".join("files.id IN (SELECT id FROM user_tags WHERE tag = ?)" for _ in q.tags),
+                          list(q.tags))
+        else:
+            out["tag"] = (f"files.id IN (SELECT id FROM user_tags WHERE tag IN ({', '.join('?' * len(q.tags))}))",
+                          list(q.tags))
+    if q.rank_min is not None or q.rank_max is not None:
+        low = q.rank_min if q.rank_min is not None else 0
+        high = q.rank_max if q.rank_max is not None else 10**9
+        out["rank"] = ("rank BETWEEN ? AND ?", [low, high])
+    for name, value in q.flags:
+        out[name] = (f"{BOOL_FILTERS[name]} = ?", [int(value)])
+    return out
+
+
+def where(conds: dict[str, tuple[str, list]], skip: str | None = None) -> tuple[str, list]:
+    """` WHERE a AND b ...` over every condition but `skip`'s (empty when there is none)."""
+    clauses, args = [], []
+    for name, (sql, a) in conds.items():
+        if name != skip:
+            clauses.append(f"({sql})")
+            args += a
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def order_by(q: SearchQuery) -> tuple[str, str]:
+    """(ORDER BY terms, LEFT JOIN clause) of the query's sort."""
+    terms, join = SORTS[q.sort]
+    direction = " DESC" if q.descending else ""
+    out = [t + direction for t in terms]
+    if q.sort in NULLS_LAST:
+        out.insert(0, f"{terms[0]} IS NULL")
+    return ", ".join(out), join

@@ -1,0 +1,60 @@
+"""A preset or profile resolved for one indexed LoRA (the editor's "apply profile", the resolve route).
+
+Uses the LoRA's architecture and blocks as the index stored them, so no file is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from ..blocks.layouts import layout_for
+from ..blocks.presets import PRESET_STRATEGIES, vectors_for_preset
+from ..blocks.templates import TemplateError, is_template, template_vector
+from .profiles import get_profile_by_name, layout_blocks
+
+
+class NotFound(LookupError):
+    pass
+
+
+def find_profile(conn: sqlite3.Connection):
+    """`find_profile(name)` for `blocks.templates.resolve_item`, over this connection."""
+    return lambda name: get_profile_by_name(conn, name)
+
+
+def templates(conn: sqlite3.Connection) -> dict:
+    """Everything usable as `preset=`: the built-in presets and every saved profile."""
+    rows = conn.execute("SELECT pid, name, layout, weights FROM profiles ORDER BY name COLLATE NOCASE").fetchall()
+    return {"builtin": list(PRESET_STRATEGIES),
+            "profiles": [{"id": r["pid"], "name": r["name"], "layout": r["layout"],
+                          "length": len(json.loads(r["weights"])), "lengths": sorted(layout_blocks(r["layout"]))}
+                         for r in rows]}
+
+
+def resolve(conn: sqlite3.Connection, preset: str, *, lora: str | None = None, content_id: str | None = None) -> dict:
+    """{preset, kind, lora, arch, layout, vectors} of `preset` for the LoRA named `lora` (ComfyUI's name) or
+    with `content_id`; NotFound for an unknown LoRA or preset, TemplateError when the profile does not fit."""
+    if lora is not None:
+        row = conn.execute("SELECT name, arch, blocks FROM files WHERE name = ? ORDER BY path LIMIT 1",
+                           (lora,)).fetchone()
+    else:
+        row = conn.execute("SELECT name, arch, blocks FROM files WHERE id = ? ORDER BY name LIMIT 1",
+                           (content_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"lora: {lora or content_id!r} is not in the library index")
+    name, arch, blocks = row["name"], row["arch"], json.loads(row["blocks"])
+    layout = layout_for(arch)
+    out = {"preset": preset, "lora": name, "arch": arch, "layout": layout.name if layout else None}
+    if not is_template(preset):
+        if preset not in PRESET_STRATEGIES:
+            return {**out, "kind": "none", "vectors": {}}
+        try:
+            return {**out, "kind": "builtin", "vectors": vectors_for_preset(arch, preset, blocks)}
+        except ValueError as err:
+            raise TemplateError(f"LoRA {name!r}: {err}") from None
+    profile = get_profile_by_name(conn, preset)
+    if profile is None:
+        raise NotFound(f"preset: {preset!r} is neither a built-in preset ({', '.join(PRESET_STRATEGIES)}) "
+                       "nor a saved profile")
+    return {**out, "kind": "profile", "vectors": template_vector(profile, arch, blocks, name)}
