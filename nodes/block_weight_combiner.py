@@ -1,7 +1,8 @@
 """LoRA Block-Weight Combiner: several LoRAs checked together, measured per block, scaled by a policy.
 
-Outputs the set four ways: MODEL/CLIP with classic patches (constant strength: a LoRA's curve only
-acts through HOOKS and the schedule string), HOOKS (scheduled, block-weighted, like the loader's),
+Outputs the set four ways: MODEL/CLIP that apply the HOOKS on their own (like the loader's MODEL:
+with HOOKS also connected through Set CLIP Hooks or conditioning, each LoRA is applied once), HOOKS
+(scheduled, block-weighted, like the loader's),
 the schedule string (chains into the Multi Scheduled LoRA Loader) and, per LoRA, the strengths and
 block vector for an Inspire "LoRA Loader (Block Weight)" node; plus a report. The maths and the
 policies are in modules/combiner; this file only gathers the inputs and applies the result.
@@ -13,8 +14,6 @@ import comfy.hooks
 import comfy.lora
 import folder_paths
 
-from ..modules.blocks.patch_groups import group_by_multiplier
-from ..modules.blocks.weights import module_multipliers
 from ..modules.combiner.config_sets import ConfigSetStore, config_sets_dir
 from ..modules.combiner.engine import CombineInput, CombineResult, combine
 from ..modules.combiner.inputs import UnreadableLora, combine_inputs
@@ -25,7 +24,7 @@ from ..modules.schedule.model import ScheduleError
 from ..modules.schedule.parse import parse_schedule_config, parse_schedule_string
 from ..modules.schedule.serialize import serialize_schedule
 from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_lora_path
-from .lora_loading import load_lora_state_dict
+from .scheduled_hooks import clip_with_hooks, model_with_hooks
 
 NAME = "LoRA Block-Weight Combiner"
 
@@ -47,32 +46,18 @@ def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack)
         raise ValueError(f"{NAME}: {err}") from None
 
 
-def apply_classic(result: CombineResult, inputs: list[CombineInput], model, clip):
-    """MODEL/CLIP clones with each combined LoRA patched like ComfyUI's LoRA loader, per-module strength
-    = strength × block value (keys grouped by value, as the hooks do)."""
-    new_model = model.clone() if model is not None else None
-    new_clip = clip.clone() if clip is not None else None
-    key_map = {}
-    if new_model is not None:
-        key_map = comfy.lora.model_lora_keys_unet(new_model.model, key_map)
-    if new_clip is not None:
-        key_map = comfy.lora.model_lora_keys_clip(new_clip.cond_stage_model, key_map)
-    if not key_map:
-        return new_model, new_clip
-    for k in result.included:
-        lora, inp = result.loras[k], inputs[k]
-        sd = load_lora_state_dict(inp.path)
+def combined_hooks(result: CombineResult, model=None):
+    """One hook group with every combined LoRA at its computed strengths and block values (None if empty)."""
+    groups = []
+    keys = model_keys(model)
+    for item in result.schedule_items():
         try:
-            multipliers = module_multipliers(inp.arch, sd.keys(), None, lora.item.vectors)
-        except ValueError as err:
-            raise ValueError(f"{NAME}: LoRA {lora.name!r}: {err}") from None
-        patches = comfy.lora.load_lora(sd, key_map, log_missing=False)
-        for multiplier, group in group_by_multiplier(patches, key_map, sd, multipliers):
-            if new_model is not None and lora.strength_model != 0:
-                new_model.add_patches(group, lora.strength_model * multiplier)
-            if new_clip is not None and lora.strength_clip != 0:
-                new_clip.add_patches(group, lora.strength_clip * multiplier)
-    return new_model, new_clip
+            built = build_lora(item, keys)
+        except LoraItemError as err:
+            raise ValueError(f"{NAME}: {err}") from None
+        if built.hooks is not None:
+            groups.append(built.hooks)
+    return comfy.hooks.HookGroup.combine_all_hooks(groups) if groups else None
 
 
 class LoraBlockWeightCombiner:
@@ -80,11 +65,11 @@ class LoraBlockWeightCombiner:
     DISPLAY_NAME = NAME
     CATEGORY = "loaders/lora weights builder"
     DESCRIPTION = ("Checks several LoRAs together (same base model and layout), measures each block's combined "
-                   "weight change exactly and scales it by a policy. Outputs MODEL/CLIP (constant strength), "
-                   "HOOKS, a schedule string for the Multi Scheduled LoRA Loader, per-LoRA Inspire block vectors "
-                   "and a report.")
-    RETURN_TYPES = ("MODEL", "CLIP", "HOOKS", "STRING", "STRING", "STRING")
-    RETURN_NAMES = ("MODEL", "CLIP", "HOOKS", "schedule_string", "lora_configs", "report")
+                   "weight change exactly and scales it by a policy. Outputs MODEL/CLIP (each LoRA applied once, "
+                   "also with HOOKS connected), HOOKS, a schedule string for the Multi Scheduled LoRA Loader, "
+                   "per-LoRA Inspire block vectors, a report and a LORA_STACK of the computed strengths.")
+    RETURN_TYPES = ("MODEL", "CLIP", "HOOKS", "STRING", "STRING", "STRING", "LORA_STACK")
+    RETURN_NAMES = ("MODEL", "CLIP", "HOOKS", "schedule_string", "lora_configs", "report", "lora_stack")
     FUNCTION = "process"
 
     @classmethod
@@ -120,17 +105,12 @@ class LoraBlockWeightCombiner:
         except (ValueError, OSError) as err:
             raise ValueError(f"{NAME}: {err}") from None
         items = result.schedule_items()
-        groups = []
-        keys = model_keys(model)
-        for item in items:
-            try:
-                built = build_lora(item, keys)
-            except LoraItemError as err:
-                raise ValueError(f"{NAME}: {err}") from None
-            if built.hooks is not None:
-                groups.append(built.hooks)
-        hooks = comfy.hooks.HookGroup.combine_all_hooks(groups) if groups else None
-        out_model, out_clip = apply_classic(result, inputs, model, clip)
+        hooks = combined_hooks(result, model)
+        out_model = out_clip = None
+        if model is not None:
+            out_model = model_with_hooks(model, hooks) if hooks is not None else model.clone()
+        if clip is not None:
+            out_clip = clip_with_hooks(clip, hooks) if hooks is not None else clip.clone()
         schedule = serialize_schedule(items)
         if save_as and save_as.strip():
             try:
@@ -139,7 +119,8 @@ class LoraBlockWeightCombiner:
                                         outputs_dict(result, schedule), {i.name: i.path for i in inputs})
             except ValueError as err:
                 raise ValueError(f"{NAME}: {err}") from None
-        return (out_model, out_clip, hooks, schedule, lora_config_text(result), report_text(result))
+        stack = [(item.lora_name, item.strength_model, item.strength_clip) for item in items]
+        return (out_model, out_clip, hooks, schedule, lora_config_text(result), report_text(result), stack)
 
 
 def config_set_store() -> ConfigSetStore:

@@ -6,6 +6,7 @@ Two pieces:
   per LoRA module (`strength_patch = strength * multiplier`). ComfyUI multiplies every adapter
   format's weight change by `strength_patch` (LoRA, LoHa, LoKr, DoRA, full diff), so a block value
   `s` scales that block's ΔW by exactly `s`; no tensor is copied or rescaled.
+- `clip_with_hooks`: a CLIP clone whose text encoder applies a hook group (Set CLIP Hooks' way).
 - `model_with_hooks`: a MODEL clone that applies a hook group on its own, without Set CLIP Hooks or
   conditioning hooks. ComfyUI applies weight hooks only for conditionings that carry them, so an
   OUTER_SAMPLE wrapper adds the group to every conditioning (merged with hooks already there, so a
@@ -98,6 +99,22 @@ def model_with_hooks(model, hooks):
     patched = model.clone()
     patched.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY,
                                  _apply_hooks_to_all_conds(hooks))
+    return patched
+
+
+def clip_with_hooks(clip, hooks):
+    """A clone of `clip` whose text encoder applies `hooks` (scheduled), as Set CLIP Hooks would.
+
+    The hooks become the clone's forced hooks (merged with any it already had); the conditionings it
+    encodes do not carry them, so a diffusion model is only changed through MODEL or HOOKS. Set CLIP
+    Hooks given the same HOOKS later registers nothing twice (hooks compare by reference), so each
+    LoRA is applied once.
+    """
+    patched = clip.clone()
+    forced = comfy.hooks.HookGroup.combine_all_hooks([patched.patcher.forced_hooks, hooks])
+    patched.patcher.forced_hooks = forced.clone()
+    patched.use_clip_schedule = True
+    patched.patcher.register_all_hook_patches(forced, comfy.hooks.create_target_dict(comfy.hooks.EnumWeightTarget.Clip))
     return patched
 
 

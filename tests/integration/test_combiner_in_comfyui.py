@@ -5,6 +5,7 @@ model class (on `meta`), the loaded keys are walked the way Inspire's "LoRA Load
 does (reference/block-weight-formats.md §1.3: `k[16:]`, five block families, a new slot when the block
 number changes), and the combiner's MODEL patches are compared key by key with what Inspire would apply
 from the pasted vector: strength_model × the value of the key's slot (BASE for every other key).
+(The combiner's MODEL applies its HOOKS, so the hooks' per-key strengths are what is compared.)
 """
 
 import importlib
@@ -67,8 +68,9 @@ def test_vector_slots_match_comfyui_and_inspire_application_equals_the_pack(comf
 
     opts = dict(CASES[case])
     arch = opts.pop("arch")
-    specs = [make_lora(tmp_path / f"l{i}.safetensors", arch=arch, rank=4, seed=10 + i, text_encoder=False, **opts)
-             for i in range(2)]
+    comfy.folder_paths.add_model_folder_path("loras", str(tmp_path))
+    specs = [make_lora(tmp_path / f"inspire_{case}_{i}.safetensors", arch=arch, rank=4, seed=10 + i,
+                       text_encoder=False, **opts) for i in range(2)]
     first_block = "input_4" if arch != "FLUX.1" else ("single_0" if case == "FLUX-single" else "double_0")
     inputs = [CombineInput(s.path.name, str(s.path), arch, "other",
                            LoraItem(s.path.name, 0.8 + 0.3 * i, 1.0, vectors={first_block: 0} if i else {}))
@@ -78,7 +80,8 @@ def test_vector_slots_match_comfyui_and_inspire_application_equals_the_pack(comf
     model = meta_model(comfy, arch)
     patcher = comfy.model_patcher.ModelPatcher(model, load_device=torch.device("cpu"),
                                                offload_device=torch.device("cpu"))
-    out_model, _ = glue.apply_classic(result, inputs, patcher, None)
+    hooks = glue.combined_hooks(result, patcher)
+    patcher.register_all_hook_patches(hooks, comfy.hooks.create_target_dict(comfy.hooks.EnumWeightTarget.Model))
     key_map = comfy.lora.model_lora_keys_unet(model, {})
     expected: dict[tuple, float] = {}
     for spec, lora in zip(specs, result.loras, strict=True):
@@ -94,9 +97,10 @@ def test_vector_slots_match_comfyui_and_inspire_application_equals_the_pack(comf
                 expected.setdefault((name, offset), [])
                 expected[(name, offset)].append(round(lora.strength_model * ratio, 9))
     got: dict[tuple, list] = {}
-    for name, patches in out_model.patches.items():
-        for strength, _, _, offset, _ in patches:
-            got.setdefault((name, offset), []).append(round(strength, 9))
+    for hook_patches in patcher.hook_patches.values():
+        for name, patches in hook_patches.items():
+            for strength, _, _, offset, _ in patches:
+                got.setdefault((name, offset), []).append(round(strength, 9))
     assert expected, "the LoRAs must patch the model"
     assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in expected.items()}
     assert any(0 < e < 1 for lora in result.loras for e in map(float, lora.inspire.text.split(","))), \

@@ -11,7 +11,7 @@ import json
 
 import pytest
 import torch
-from lwb_testkit.tiny_model import sigma_percent, tiny_model
+from lwb_testkit.tiny_model import sigma_percent, tiny_clip, tiny_model
 from safetensors.torch import save_file
 
 pytestmark = pytest.mark.comfy
@@ -173,22 +173,6 @@ def test_zero_curve_skips_the_lora_and_model_is_untouched(comfy, env):
     assert hooks is None
     sample(model, 3)
     assert all(torch.equal(wa, w0) for wa, _ in base.diffusion_model.seen)
-
-
-TINY_CLIP = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_hidden_layers": 2,
-             "projection_dim": 32}
-
-
-def tiny_clip(comfy):
-    import comfy.supported_models_base
-
-    target = comfy.supported_models_base.ClipTarget(comfy.sd1_clip.SD1Tokenizer, comfy.sd1_clip.SD1ClipModel)
-    clip = comfy.sd.CLIP(target=target, model_options={"clip_l_model_config": TINY_CLIP})
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in clip.cond_stage_model.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.02)
-    return clip
 
 
 def test_hooks_through_set_clip_hooks_match_the_classic_loader_per_block(comfy, env):

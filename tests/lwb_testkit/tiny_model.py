@@ -46,3 +46,20 @@ def sigma_percent(model_sampling, sigma: float) -> float:
         else:
             hi = mid
     return lo
+
+
+TINY_CLIP = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 2, "num_hidden_layers": 2,
+             "projection_dim": 32}
+
+
+def tiny_clip(comfy):
+    """ComfyUI's SD1.5 CLIP with a 2-layer, 32-wide text model (LoRA keys `lora_te_text_model_encoder_layers_N_*`)."""
+    import comfy.supported_models_base
+
+    target = comfy.supported_models_base.ClipTarget(comfy.sd1_clip.SD1Tokenizer, comfy.sd1_clip.SD1ClipModel)
+    clip = comfy.sd.CLIP(target=target, model_options={"clip_l_model_config": TINY_CLIP})
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in clip.cond_stage_model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.02)
+    return clip
