@@ -16,6 +16,7 @@ import { setComfyEvents } from "./editor/comfy_events.js";
 import { installKeyGuard } from "./editor/key_guard.js";
 import { NODE_CLASS, attachScheduleWidget } from "./editor/node_widget.js";
 import { SHOW_TEXT_CLASS, attachShowTextWidget, executedText } from "./editor/show_text_widget.js";
+import { COMBINER_CLASS, attachCombinerWidget } from "./editor/combiner_widget.js";
 
 export const EXTENSION_NAME = "LoRAWeightsBuilder";
 export const PACK_VERSION = "0.1.0";
@@ -72,6 +73,14 @@ app.registerExtension({
       node.lwbShownText = () => shown.text();
       chain(node, "onExecuted", (/** @type {any} */ message) => shown.show(executedText(message)));
       node.setSize([Math.max(node.size[0], 420), Math.max(node.size[1], 120)]);
+      return;
+    }
+    if (node.comfyClass === COMBINER_CLASS) {
+      const combiner = attachCombinerWidget(node, { api, cache: metadataCache });
+      node.lwbCombiner = combiner;
+      node.setSize([Math.max(node.size[0], 340), node.computeSize()[1]]);
+      chain(node, "onConfigure", () => combiner.refresh());
+      chain(node, "onRemoved", () => { combiner.destroy(); delete node.lwbCombiner; });
       return;
     }
     if (node.comfyClass !== NODE_CLASS) return;

@@ -46,6 +46,22 @@ const CSS = `
 .lwb-badge-role{background:#4a3a5a;color:#dcf}.lwb-picker-name{flex:1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .lwb-hint{width:14px;flex:none;text-align:center}.lwb-hint-ok{color:#7c7}.lwb-hint-bad{color:#fb6}
 .lwb-picker .lwb-head select{max-width:160px}
+.lwb-warn{color:#fb6}.lwb-ok{color:#7c7}.lwb-summary.lwb-ok{color:#7c7}.lwb-summary.lwb-warn{color:#fb6}.lwb-summary.lwb-error{color:#f88}
+.lwb-combiner-widget{gap:2px}.lwb-combiner-rows{flex:1;overflow:hidden;font:11px sans-serif;color:#ccc}
+.lwb-combiner-row{display:flex;gap:6px;align-items:center;padding:1px 2px}.lwb-combiner-row.lwb-off{opacity:.45}
+.lwb-swatch-sm{width:8px;height:12px;border-radius:2px;flex:none}
+.lwb-scroll{overflow:auto;padding:8px;box-sizing:border-box}
+.lwb-combine-view{display:flex;flex-direction:column;gap:6px;min-height:100%}
+.lwb-combine-view canvas.lwb-heat{width:100%;height:160px;flex:none;border-radius:4px;cursor:pointer}
+.lwb-legend{display:inline-block;width:120px;height:10px;border-radius:2px}
+.lwb-combine-row{display:flex;gap:12px;align-items:flex-start}.lwb-grow{flex:1;min-width:0}
+.lwb-block-info > div{margin:2px 0}.lwb-excluded{display:flex;gap:8px;align-items:center}
+.lwb-table{border-collapse:collapse;width:100%;font-size:12px;table-layout:fixed}
+.lwb-table th,.lwb-table td{border-bottom:1px solid #3a3a40;padding:3px 4px;text-align:left;vertical-align:top}
+.lwb-table th:nth-child(2),.lwb-table th:nth-child(3){width:56px}.lwb-table th:nth-child(5){width:52px}
+.lwb-table th:first-child{width:28%}
+.lwb-history-row{padding:4px;border-radius:4px;cursor:pointer;border-bottom:1px solid #2e2e34}
+.lwb-history-row:hover,.lwb-history-row.lwb-active{background:#34343c}.lwb-history-detail{margin-top:8px}
 .lwb-preview{width:220px;border-left:1px solid #3a3a40;padding:6px}.lwb-preview img,.lwb-preview video{max-width:100%}
 `;
 

@@ -38,6 +38,17 @@ export function loraNamesFromObjectInfo(info) {
   return Array.isArray(options) ? options.map(String) : [];
 }
 
+/**
+ * The JSON body of a route's answer, or an Error with the route's own message (`{error}`) or its status.
+ * @param {Response} response @param {string} what
+ */
+export async function answerOf(response, what) {
+  const body = await response.json().catch(() => null);
+  if (response.ok && body !== null) return body;
+  const message = body && typeof body.error === "string" ? body.error : `HTTP ${response.status}`;
+  throw new Error(`${what}: ${message}`);
+}
+
 export class EditorApi {
   /** @param {FetchFn} fetchFn */
   constructor(fetchFn) {
@@ -113,6 +124,46 @@ export class EditorApi {
     });
     const [status, roles] = await Promise.all([get("/mad-nodes/library/status"), this.rolesPromise]);
     return { status, roles };
+  }
+
+  /**
+   * `POST /mad-nodes/combine`: the combined configuration of a LoRA set, from the node's own engine.
+   * Rejects with the route's error message (it names the field) when the request is refused.
+   * @param {any} body @param {AbortSignal} [signal]
+   */
+  async combine(body, signal) {
+    const response = await this.fetch("/mad-nodes/combine", { method: "POST", signal,
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return answerOf(response, "combine");
+  }
+
+  /** Saved block-weight profiles (`/mad-nodes/profiles`); [] when the library is not there. @returns {Promise<any[]>} */
+  async blockProfiles() {
+    const response = await this.fetch("/mad-nodes/profiles").catch(() => null);
+    if (!response || !response.ok) return [];
+    const body = await response.json().catch(() => ({}));
+    return Array.isArray(body.profiles) ? body.profiles : [];
+  }
+
+  /** The most recent compositions, newest first. @param {number} limit @returns {Promise<any[]>} */
+  async compositions(limit) {
+    const response = await this.fetch(`/mad-nodes/compositions?${new URLSearchParams({ limit: String(limit) })}`);
+    const body = await answerOf(response, "composition history");
+    return Array.isArray(body) ? body : (body.compositions ?? body.items ?? []);
+  }
+
+  /** One recorded composition. @param {string | number} id */
+  async composition(id) {
+    const response = await this.fetch(`/mad-nodes/compositions/${encodeURIComponent(String(id))}`);
+    const body = await answerOf(response, `composition ${id}`);
+    return body.composition ?? body;
+  }
+
+  /** Record the combination of `request` in the history (a preview the user keeps). @param {any} request */
+  async keepComposition(request) {
+    const response = await this.fetch("/mad-nodes/compositions", { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+    return answerOf(response, "keep composition");
   }
 
   /** @param {string} loraName */

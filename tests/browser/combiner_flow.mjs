@@ -1,0 +1,191 @@
+// @ts-check
+/**
+ * The combiner editor driven in the real ComfyUI frontend: add the combiner, open its editor, pick three
+ * LoRAs from the library, watch the heat map change with the headroom, select a block (cosine matrix),
+ * send the result to a loader, save, queue and read what both nodes ran; the workflow saved and reloaded;
+ * a hostile LoRA name; composition history (keep, list, show, restore). Prints one JSON object.
+ * usage: node tests/browser/combiner_flow.mjs http://127.0.0.1:PORT OUT_DIR LORA_A LORA_B LORA_C HOSTILE_FILE
+ */
+import { queueAndRead } from "./editor_helpers.mjs";
+import { openComfyPage } from "./launch.mjs";
+
+const [baseUrl, outDir, ...names] = process.argv.slice(2);
+const hostileFile = /** @type {string} */ (names.pop());
+const { browser, page, pageErrors } = await openComfyPage(baseUrl);
+/** @type {string[]} */
+const dialogs = [];
+page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+/** @type {Record<string, any>} */
+const out = { steps: [] };
+const shot = (/** @type {string} */ name) => page.screenshot({ path: `${outDir}/${name}.png` });
+const text = (/** @type {string} */ sel) => page.locator(sel).first().textContent();
+const combinerWidget = (/** @type {string} */ name) => page.evaluate((n) =>
+  window["__lwbCombiner"].widgets.find((w) => w.name === n).value, name);
+
+async function pick(/** @type {string} */ query, /** @type {string} */ name) {
+  await page.click("[data-action=add-lora]");
+  await page.fill("[data-role=picker-search]", query);
+  const item = page.locator(".lwb-picker-item", { hasText: name }).first();
+  await item.waitFor({ timeout: 30000 });
+  await item.click();
+}
+
+/** The preview for the inputs on screen has arrived (no request in flight, the view drawn from it). */
+async function previewSettled() {
+  await page.waitForFunction(() => {
+    const d = /** @type {HTMLElement | null} */ (document.querySelector(".lwb-combiner"));
+    return d && !d.dataset.combining && d.dataset.previewKey && document.querySelector("[data-role=result-schedule]");
+  }, null, { timeout: 60000 });
+  return page.evaluate(() => ({
+    schedule: document.querySelector("[data-role=result-schedule]")?.textContent ?? "",
+    rows: [...document.querySelectorAll("[data-role=result-row]")].map((r) => ({
+      name: r.querySelector(".lwb-lora-name")?.textContent,
+      model: r.querySelector("[data-role=result-model]")?.textContent,
+      vector: r.querySelector("[data-role=result-vector]")?.textContent,
+    })),
+    verdicts: [...document.querySelectorAll("[data-verdict]")].map((v) => v.textContent),
+    request: /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey,
+  }));
+}
+
+/** The heat map's pixels once it has been painted at least `after` times. */
+async function heatPixels(/** @type {number} */ after) {
+  await page.waitForFunction((n) => Number(document.querySelector("[data-role=heat-map]")?.dataset.drawn ?? 0) > n, after);
+  return page.evaluate(() => {
+    const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-role=heat-map]"));
+    return { drawn: Number(canvas.dataset.drawn), url: canvas.toDataURL() };
+  });
+}
+
+try {
+  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 });
+  // The frontend loads its default workflow after start-up; replacing the graph before that loses our nodes.
+  await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
+  await page.waitForTimeout(1500);
+  await page.evaluate(async () => {
+    const app = window["app"]; const LG = window["LiteGraph"];
+    await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false);
+    for (const n of [...app.graph._nodes]) app.graph.remove(n);
+    const combiner = LG.createNode("LoraBlockWeightCombiner"); combiner.pos = [60, 80]; app.graph.add(combiner);
+    const shown = LG.createNode("PreviewAny"); shown.pos = [480, 60]; app.graph.add(shown);
+    combiner.connect(3, shown, 0);
+    const loader = LG.createNode("MultiScheduledLoraLoader"); loader.pos = [60, 420]; app.graph.add(loader);
+    const ran = LG.createNode("PreviewAny"); ran.pos = [480, 420]; app.graph.add(ran);
+    loader.connect(2, ran, 0);
+    window["__lwbCombiner"] = combiner;
+    window["__lwbLoader"] = loader;
+  });
+  out.widgets = await page.evaluate(() => window["__lwbCombiner"].widgets.map((w) => ({ name: w.name, hidden: !!w.hidden })));
+  await page.click("[data-action=open-combiner]");
+  await page.waitForSelector(".lwb-combiner");
+  for (const name of names) await pick(name.replace(/\.safetensors$/, ""), name);
+  out.steps.push("picked");
+  const first = await previewSettled();
+  const heatFirst = await heatPixels(0);
+  out.first = first;
+  // a smaller headroom: more of each block is cut
+  await page.fill("[data-role=headroom]", "0.6");
+  await page.press("[data-role=headroom]", "Tab");
+  await page.waitForFunction((before) =>
+    /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey !== before, first.request, { timeout: 60000 });
+  const second = await previewSettled();
+  const heatSecond = await heatPixels(heatFirst.drawn);
+  out.second = second;
+  out.heatChanged = heatFirst.url !== heatSecond.url;
+  out.heatSize = await page.evaluate(() => {
+    const r = document.querySelector("[data-role=heat-map]")?.getBoundingClientRect();
+    return r ? [Math.round(r.width), Math.round(r.height)] : null;
+  });
+  // click the last block column of the heat map: its numbers and cosine matrix
+  const box = /** @type {{x: number, y: number, width: number, height: number}} */ (await page.locator("[data-role=heat-map]").boundingBox());
+  await page.mouse.click(box.x + box.width - 3, box.y + 20);
+  out.selectedBlock = await text("[data-role=selected-block]");
+  out.blockInfo = await page.evaluate(() => [...document.querySelectorAll("[data-role=block-info] > div")].map((d) => d.textContent));
+  await shot("combiner_editor");
+  // send to the loader, then save the combiner
+  await page.selectOption("[data-role=loader-select]", { index: 0 });
+  await page.click("[data-action=send-to-loader]");
+  out.sendStatus = await text("[data-role=send-status]");
+  out.loaderConfig = await page.evaluate(() => window["__lwbLoader"].widgets.find((w) => w.name === "schedule_config").value);
+  await page.click("[data-action=save]");
+  out.savedConfig = await combinerWidget("combiner_config");
+  out.savedHeadroom = await combinerWidget("headroom");
+  out.savedPolicy = await combinerWidget("policy");
+  await page.waitForFunction(() => !/checking/.test(document.querySelector("[data-role=combiner-verdict]")?.textContent ?? "checking"),
+    null, { timeout: 60000 });
+  out.nodeVerdict = await text("[data-role=combiner-verdict]");
+  out.nodeRows = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
+  await shot("combiner_node");
+  const ran = await queueAndRead(page, baseUrl);
+  out.historyStatus = ran.status;
+  out.ranByNode = await page.evaluate((outputs) => {
+    const id = (/** @type {any} */ n) => String(n.id);
+    const app = window["app"];
+    const preview = (/** @type {any} */ from) => app.graph._nodes.find((n) => n.type === "PreviewAny"
+      && n.inputs[0].link != null && app.graph.links.get?.(n.inputs[0].link)?.origin_id === from.id);
+    return { combiner: outputs[id(preview(window["__lwbCombiner"]))]?.text?.[0] ?? null,
+      loader: outputs[id(preview(window["__lwbLoader"]))]?.text?.[0] ?? null };
+  }, ran.outputs);
+
+  // workflow saved and reloaded keeps the combiner's configuration
+  out.roundTrip = await page.evaluate(async () => {
+    const app = window["app"];
+    const before = window["__lwbCombiner"].widgets.map((w) => [w.name, w.value]);
+    const workflow = JSON.parse(JSON.stringify(app.graph.serialize()));
+    await app.loadGraphData(workflow);
+    const node = app.graph._nodes.find((n) => n.comfyClass === "LoraBlockWeightCombiner");
+    window["__lwbCombiner"] = node;
+    window["__lwbLoader"] = app.graph._nodes.find((n) => n.comfyClass === "MultiScheduledLoraLoader");
+    const after = node.widgets.map((w) => [w.name, w.value]);
+    return { before, after, widgetsValues: workflow.nodes.find((n) => n.type === "LoraBlockWeightCombiner").widgets_values };
+  });
+  await page.waitForFunction(() => document.querySelectorAll("[data-role=combiner-row]").length >= 3);
+  out.rowsAfterReload = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
+
+  // composition history: keep the preview, list, show, restore
+  await page.click("[data-action=open-combiner]");
+  await page.waitForSelector(".lwb-combiner");
+  await previewSettled();
+  await page.click("[data-action=history]");
+  await page.click("[data-action=keep-composition]");
+  await page.waitForFunction(() => /kept|not kept|unavailable/.test(document.querySelector("[data-role=history-status]")?.textContent ?? ""),
+    null, { timeout: 30000 });
+  out.history = { status: await text("[data-role=history-status]") };
+  out.history.rows = await page.evaluate(() => [...document.querySelectorAll("[data-role=history-row]")].map((r) => r.textContent));
+  if (out.history.rows.length) {
+    await page.locator("[data-role=history-row]").first().click();
+    await page.waitForSelector("[data-action=restore-composition]");
+    out.history.detail = await page.evaluate(() => [...document.querySelectorAll("[data-role=history-detail] > div")].map((d) => d.textContent));
+    // change the set, then restore the kept composition
+    await page.locator("[data-action=remove-lora]").first().click();
+    out.history.countBeforeRestore = await page.locator("[data-role=lora-list] .lwb-lora-row").count();
+    await page.click("[data-action=restore-composition]");
+    out.history.restored = await page.evaluate(() => [...document.querySelectorAll("[data-role=lora-list] .lwb-lora-name")].map((e) => e.textContent));
+    out.history.restoredHeadroom = await page.inputValue("[data-role=headroom]");
+    await shot("combiner_history");
+  }
+  await page.click("[data-action=history]");
+
+  // a hostile file name, added from the picker: shown as text everywhere
+  await pick("onerror", hostileFile);
+  await previewSettled();
+  out.hostile = await page.evaluate((name) => ({
+    rowTexts: [...document.querySelectorAll(".lwb-combiner .lwb-lora-name")].map((e) => e.textContent),
+    injectedImgs: document.querySelectorAll(".lwb-combiner img, .lwb-overlay img[src='x']").length,
+    nameInHtml: document.querySelector(".lwb-combiner")?.innerHTML.includes(name),
+  }), hostileFile.replace(/\.safetensors$/, ""));
+  await shot("combiner_hostile");
+  await page.click("[data-action=save]");
+  await page.waitForFunction(() => document.querySelectorAll("[data-role=combiner-row]").length >= 4);
+  out.hostile.nodeRows = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
+  out.hostile.nodeInHtml = await page.evaluate((name) => document.querySelector(".lwb-combiner-widget")?.innerHTML.includes(name),
+    hostileFile.replace(/\.safetensors$/, ""));
+} catch (err) {
+  out.error = String(err && /** @type {Error} */ (err).stack || err);
+  await shot("failure").catch(() => {});
+} finally {
+  out.dialogs = dialogs;
+  out.pageErrors = pageErrors;
+  console.log(JSON.stringify(out));
+  await browser.close();
+}

@@ -1,0 +1,111 @@
+"""The combiner's editor in the real ComfyUI frontend (headless Chromium): what a user does, what the
+server answers for the same request, and what the graph ran."""
+
+import json
+import logging
+import subprocess
+from pathlib import Path
+
+import pytest
+from lwb_testkit.lora_factory import make_lora
+
+pytestmark = [pytest.mark.comfy, pytest.mark.browser]
+
+BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
+HOSTILE = "<img src=x onerror=alert(1)> cmb"
+LORAS = ("lwb_cmb_ink.safetensors", "lwb_cmb_glow.safetensors", "lwb_cmb_face.safetensors")
+
+
+@pytest.fixture(scope="module")
+def combiner_run(comfy_server, tmp_path_factory):
+    for seed, name in enumerate(LORAS):
+        make_lora(comfy_server.loras_dir / name, "SDXL", seed=40 + seed)
+    make_lora(comfy_server.loras_dir / f"{HOSTILE}.safetensors", "SDXL", seed=44)
+    out_dir = tmp_path_factory.mktemp("combiner_screens")
+    proc = subprocess.run(["node", str(BROWSER_DIR / "combiner_flow.mjs"), comfy_server.url, str(out_dir), *LORAS,
+                           f"{HOSTILE}.safetensors"], capture_output=True, text=True, timeout=600, cwd=BROWSER_DIR)
+    assert proc.returncode == 0, f"combiner_flow.mjs failed:\n{proc.stdout}\n{proc.stderr}"
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["out_dir"] = out_dir
+    logging.getLogger(__name__).info("combiner editor screenshots in %s", out_dir)
+    assert "error" not in result, result.get("error")
+    return result
+
+
+def _combine(server, body: dict) -> dict:
+    status, _, raw = server.request("/mad-nodes/combine", json.dumps(body).encode(), method="POST",
+                                    headers={"Content-Type": "application/json"}, timeout=120)
+    assert status == 200, raw
+    return json.loads(raw)
+
+
+def test_preview_is_the_routes_answer_for_the_editors_request(combiner_run, comfy_server):
+    for run in (combiner_run["first"], combiner_run["second"]):
+        request = json.loads(run["request"])
+        assert [entry["lora_name"] for entry in request["loras"]] == list(LORAS)
+        answer = _combine(comfy_server, request)
+        assert run["schedule"] == answer["schedule_string"]
+        assert [r["name"] for r in run["rows"]] == list(LORAS)
+        assert [r["vector"] for r in run["rows"]] == [entry["inspire_vector"] for entry in answer["loras"]]
+    assert json.loads(combiner_run["second"]["request"])["headroom"] == 0.6
+
+
+def test_heat_map_changes_when_the_headroom_changes(combiner_run):
+    assert combiner_run["heatChanged"], "the heat map's pixels differ after the headroom changed"
+    assert combiner_run["first"]["schedule"] != combiner_run["second"]["schedule"], "a tighter budget cuts more"
+    assert combiner_run["heatSize"][0] > 300 and combiner_run["heatSize"][1] >= 140
+    info = combiner_run["blockInfo"]
+    assert combiner_run["selectedBlock"].startswith("Block ")
+    assert any(line.startswith("budget ") for line in info)
+    assert sum(1 for line in info if any(name in line for name in LORAS)) == 3
+
+
+def test_sent_to_loader_and_the_loader_ran_the_combiners_strengths_and_vectors(combiner_run):
+    assert combiner_run["sendStatus"].startswith("sent 3 LoRAs to #")
+    assert combiner_run["historyStatus"] == "success"
+    shown = combiner_run["second"]["schedule"]
+    assert "vectors=" in shown, "the budget scaled some block, so the result carries a block vector"
+    assert combiner_run["ranByNode"]["loader"] == shown
+    assert combiner_run["ranByNode"]["combiner"] == shown
+
+
+def test_editor_writes_the_node_widgets_and_the_node_shows_the_set(combiner_run):
+    widgets = {w["name"]: w["hidden"] for w in combiner_run["widgets"]}
+    assert widgets["combiner_config"] is True and widgets["combiner_preview"] is False
+    saved = json.loads(combiner_run["savedConfig"])
+    assert [item["lora_name"] for item in saved] == list(LORAS)
+    assert combiner_run["savedHeadroom"] == 0.6 and combiner_run["savedPolicy"] == "budget"
+    assert combiner_run["nodeRows"] == list(LORAS)
+    assert "3/3 combined" in combiner_run["nodeVerdict"]
+
+
+def test_workflow_saved_and_reloaded_keeps_the_combiner_config(combiner_run):
+    trip = combiner_run["roundTrip"]
+    assert trip["after"] == trip["before"]
+    assert combiner_run["savedConfig"] in trip["widgetsValues"]
+    assert combiner_run["rowsAfterReload"] == list(LORAS)
+
+
+def test_composition_history_keeps_shows_and_restores(combiner_run):
+    history = combiner_run["history"]
+    assert history["status"] == "kept", history
+    assert history["rows"], "the kept preview is listed"
+    assert any(LORAS[0] in line for line in history["detail"])
+    assert history["countBeforeRestore"] == 2
+    assert history["restored"] == list(LORAS)
+    assert history["restoredHeadroom"] == "0.6"
+
+
+def test_hostile_names_render_as_text(combiner_run):
+    hostile = combiner_run["hostile"]
+    assert f"{HOSTILE}.safetensors" in hostile["rowTexts"]
+    assert f"{HOSTILE}.safetensors" in hostile["nodeRows"]
+    assert hostile["injectedImgs"] == 0
+    assert hostile["nameInHtml"] is False and hostile["nodeInHtml"] is False
+    assert combiner_run["dialogs"] == []
+    assert combiner_run["pageErrors"] == []
+
+
+def test_screenshots_saved(combiner_run):
+    for name in ("combiner_editor", "combiner_node", "combiner_hostile"):
+        assert (combiner_run["out_dir"] / f"{name}.png").stat().st_size > 10_000
