@@ -167,11 +167,11 @@ try {
   await page.click("[data-action=history]");
 
   // a hostile file name, added from the picker: shown as text everywhere
-  await pick("onerror", hostileFile);
+  await pick(hostileFile.replace(/\.safetensors$/, ""), hostileFile);
   await previewSettled();
   out.hostile = await page.evaluate((name) => ({
     rowTexts: [...document.querySelectorAll(".lwb-combiner .lwb-lora-name")].map((e) => e.textContent),
-    injectedImgs: document.querySelectorAll(".lwb-combiner img, .lwb-overlay img[src='x']").length,
+    injectedImgs: document.querySelectorAll(".lwb-combiner img, .lwb-combiner svg, .lwb-combiner-widget svg").length,
     nameInHtml: document.querySelector(".lwb-combiner")?.innerHTML.includes(name),
   }), hostileFile.replace(/\.safetensors$/, ""));
   await shot("combiner_hostile");
