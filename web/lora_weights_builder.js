@@ -21,7 +21,8 @@ import { COMBINER_CLASS, attachCombinerWidget } from "./editor/combiner_widget.j
 export const EXTENSION_NAME = "LoRAWeightsBuilder";
 export const PACK_VERSION = "0.1.0";
 
-const api = new EditorApi((url, init) => fetch(url, init));
+/** Every request of the pack goes through ComfyUI's API helper (sub-path, Comfy-User header). */
+const api = new EditorApi(comfyApi);
 /** @type {Promise<MetadataCache> | null} */
 let cachePromise = null;
 
@@ -32,7 +33,7 @@ function metadataCache() {
       console.warn(`[${EXTENSION_NAME}] IndexedDB unavailable, caching in memory: ${err}`);
       return memoryStorage();
     })
-    .then((storage) => new MetadataCache({ storage, legacy: window.localStorage, fetch: (url, init) => fetch(url, init) }));
+    .then((storage) => new MetadataCache({ storage, legacy: window.localStorage, fetch: (route, init) => api.fetch(route, init) }));
   return cachePromise;
 }
 
@@ -56,8 +57,7 @@ app.registerExtension({
     setComfyEvents(comfyApi);
   },
   async setup() {
-    const response = await fetch("/mad-nodes/pack-info");
-    const info = response.ok ? await response.json() : null;
+    const info = await api.packInfo();
     if (!info || info.version !== PACK_VERSION) {
       console.warn(`[${EXTENSION_NAME}] backend version ${info?.version} does not match frontend ${PACK_VERSION}`);
     }

@@ -76,6 +76,15 @@ try {
   await page.keyboard.press("Control+y");
   const redone = await text("[data-role=schedule-text]");
   out.undo = { withPreset, undone, redone };
+  // Block sliders step by the profile's snap interval (read after a change of it).
+  const sliderSteps = () => page.$$eval(".lwb-block input[type=range]", (els) => els.map((e) => /** @type {HTMLInputElement} */ (e).step));
+  out.sliderSteps = { before: await sliderSteps() };
+  await page.fill("[data-role=snap]", "0.1");
+  await page.press("[data-role=snap]", "Enter");
+  out.sliderSteps.after = await sliderSteps();
+  await canvas.click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("Control+z"); // the snap change is an undo step of its own; the schedule is unchanged
+  out.sliderSteps.undone = await sliderSteps();
   out.vectorText = await text("[data-role=vector-text]");
   out.staircase = await text("[data-role=staircase-text]");
   out.idbAfterInspect = await idbKeys(page);

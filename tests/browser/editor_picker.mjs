@@ -20,18 +20,34 @@ const out = {};
 const compatRequests = [];
 /** @type {string[]} */
 const previewRequests = [];
+/** Every request of the pack, with the Comfy-User header it carried. @type {{path: string, user: string | null}[]} */
+const packRequests = [];
+// ComfyUI's API helper sends this user in a Comfy-User header (a multi-user server sets it at login).
+const USER = "lwb-picker-user";
+await page.evaluate((user) => { window["comfyAPI"].api.api.user = user; }, USER);
 page.on("request", (r) => {
   const url = new URL(r.url());
-  if (url.pathname === "/mad-nodes/check-compatibility") compatRequests.push(url.searchParams.get("lora_name") ?? "");
-  if (url.pathname === "/mad-nodes/lora-preview") previewRequests.push(url.searchParams.get("lora_name") ?? "");
+  if (url.pathname.includes("/mad-nodes/")) packRequests.push({ path: url.pathname, user: r.headers()["comfy-user"] ?? null });
+  if (url.pathname === "/api/mad-nodes/check-compatibility") compatRequests.push(url.searchParams.get("lora_name") ?? "");
+  if (url.pathname === "/api/mad-nodes/lora-preview") previewRequests.push(url.searchParams.get("lora_name") ?? "");
 });
 const shot = (/** @type {string} */ name) => page.screenshot({ path: `${outDir}/${name}.png` });
 const configValue = () => page.evaluate(() => window["__lwbNode"].widgets.find((w) => w.name === "schedule_config").value);
 
-/** Wait for the picker to show a finished search; returns its status text and rows. */
-async function settled() {
-  await page.waitForFunction(() => /^\d+ LoRAs/.test(document.querySelector("[data-role=picker-status]")?.textContent ?? ""),
-    null, { timeout: 30000 });
+/** How many searches the open picker has shown. */
+const searchesShown = () => page.evaluate(() => Number(document.querySelector("[data-role=picker-list]")?.getAttribute("data-searches") ?? 0));
+
+/**
+ * Wait for the picker to show a finished search newer than `after` (a count from `searchesShown`);
+ * returns its status text and rows.
+ */
+async function settled(after = 0) {
+  await page.waitForFunction((n) => /^\d+ LoRAs/.test(document.querySelector("[data-role=picker-status]")?.textContent ?? "")
+    && Number(document.querySelector("[data-role=picker-list]")?.getAttribute("data-searches") ?? 0) > n,
+  after, { timeout: 30000 }).catch(async (err) => {
+    const shown = await page.textContent("[data-role=picker-status]").catch(() => null);
+    throw new Error(`the picker did not settle (status ${JSON.stringify(shown)}): ${err.message}`);
+  });
   return page.evaluate(() => ({
     status: document.querySelector("[data-role=picker-status]")?.textContent,
     rows: [...document.querySelectorAll(".lwb-picker-item")].map((r) => ({
@@ -43,15 +59,17 @@ async function settled() {
   }));
 }
 
+/** Type a query (the picker searches after its debounce) and wait for that search's result. */
 async function search(/** @type {string} */ query) {
+  const before = await searchesShown();
   await page.fill("[data-role=picker-search]", query);
-  await page.press("[data-role=picker-search]", "Enter"); // Enter searches at once when the text changed
-  return settled();
+  return settled(before);
 }
 
 async function choose(/** @type {string} */ selector, /** @type {string} */ value) {
+  const before = await searchesShown();
   await page.selectOption(selector, value);
-  return settled();
+  return settled(before);
 }
 
 /** Hover a row and wait for its preview pane (media or "No preview."). */
@@ -144,6 +162,8 @@ try {
   await shot("picker_preview");
   out.compatRequests = [...compatRequests];
   out.previewRequests = [...previewRequests];
+  out.packRequests = [...packRequests];
+  out.user = USER;
   out.idbCompat = (await idbKeys(page)).filter((k) => k.startsWith("compat:")).sort();
 
   // ── profiles: Default runs aiko; a new profile, renamed, runs ranger; switching back runs aiko ──

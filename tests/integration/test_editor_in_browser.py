@@ -59,6 +59,13 @@ def test_undo_and_redo_of_a_preset(editor_run):
     assert editor_run["vectorText"] == "preset=STYLE_FOCUSED"
 
 
+def test_block_sliders_step_by_the_profiles_snap(editor_run):
+    steps = editor_run["sliderSteps"]
+    assert steps["before"] and set(steps["before"]) == {"0.05"}, "the default snap"
+    assert set(steps["after"]) == {"0.1"} and len(steps["after"]) == len(steps["before"])
+    assert set(steps["undone"]) == {"0.05"}
+
+
 def test_config_widget_hidden_and_workflow_round_trips(editor_run):
     widgets = {w["name"]: w["hidden"] for w in editor_run["widgets"]}
     assert widgets == {"schedule_config": True, "schedule_preview": False}

@@ -123,6 +123,16 @@ def test_profiles_choose_which_loras_run(picker_run):
     assert schedule == picker_run["shownAfterSwitch"], "what ran is what the editor showed"
 
 
+def test_requests_go_through_comfyuis_api_helper(picker_run):
+    """api.fetchApi: under /api (ComfyUI's apiURL, sub-path aware) and with the page's Comfy-User header."""
+    requests = picker_run["packRequests"]
+    paths = {r["path"] for r in requests}
+    assert {"/api/mad-nodes/library/search", "/api/mad-nodes/check-compatibility", "/api/mad-nodes/lora-preview",
+            "/api/mad-nodes/library/status"} <= paths
+    assert [r for r in requests if not r["path"].startswith("/api/mad-nodes/")] == []
+    assert [r for r in requests if r["user"] != picker_run["user"]] == [], "every request carries Comfy-User"
+
+
 def test_no_page_errors_and_screenshots(picker_run):
     assert picker_run["pageErrors"] == []
     for name in ("picker_hints", "picker_preview"):

@@ -83,25 +83,26 @@ test("hint queue: a new page drops the old queue; stop ends all requests", async
 test("libraryFacets: status each time, role table once; nulls without a library", async () => {
   const calls = [];
   const answer = { "/mad-nodes/library/status": STATUS, "/mad-nodes/library/roles": ROLES };
-  const api = new EditorApi(async (url) => {
+  const api = new EditorApi({ apiURL: (route) => `/api${route}`, fetchApi: async (url) => {
     calls.push(url);
     return { ok: url in answer, status: url in answer ? 200 : 404, json: async () => structuredClone(answer[url]) };
-  });
+  } });
   assert.deepEqual(await api.libraryFacets(), { status: STATUS, roles: ROLES });
   await api.libraryFacets();
   assert.deepEqual(calls.filter((c) => c.endsWith("/roles")).length, 1);
   assert.equal(calls.filter((c) => c.endsWith("/status")).length, 2);
-  const none = new EditorApi(async () => ({ ok: false, status: 404, json: async () => ({}) }));
+  const none = new EditorApi({ apiURL: (route) => `/api${route}`,
+    fetchApi: async () => ({ ok: false, status: 404, json: async () => ({}) }) });
   assert.deepEqual(await none.libraryFacets(), { status: null, roles: null });
 });
 
 test("search passes family and role filters to the library route and keeps the scan state", async () => {
   const urls = [];
-  const api = new EditorApi(async (url) => {
+  const api = new EditorApi({ apiURL: (route) => `/api${route}`, fetchApi: async (url) => {
     urls.push(url);
     return { ok: true, status: 200, json: async () => ({ total: 1, page: 1, page_size: 50, items: [{ name: "a" }],
       scan: { scanning: true } }) };
-  });
+  } });
   const result = await api.search({ query: "ink", family: "SDXL", role: "style" });
   const params = new URL(urls[0], "http://x").searchParams;
   assert.deepEqual([params.get("q"), params.get("family"), params.get("role")], ["ink", "SDXL", "style"]);

@@ -111,17 +111,42 @@ test("identical requests in flight share one fetch; compat keys; clearing clears
   assert.ok(fetch.calls.includes("POST /mad-nodes/clear-cache"));
 });
 
+/** ComfyUI's API helper over a fake fetch: routes are served under `/api` (as `api.apiURL` does). */
+const comfyApi = (fetch) => ({ fetchApi: fetch, apiURL: (route) => `/sub/api${route}` });
+
 test("search falls back to ComfyUI's LoRA list when the library route is absent", async () => {
   const names = Array.from({ length: 120 }, (_, i) => `folder/lora_${i}.safetensors`);
   const fetch = fakeFetch({ "/object_info/LoraLoader": [200, { LoraLoader: { input: { required: { lora_name: [names] } } } }] });
-  const api = new EditorApi(fetch);
+  const api = new EditorApi(comfyApi(fetch));
   const page = await api.search({ query: "LORA_1", page: 2, pageSize: 10 });
   assert.equal(page.source, "core");
   assert.equal(page.total, 31); // lora_1, lora_10..19, lora_100..119
   assert.equal(page.items.length, 10);
   assert.equal(api.libraryAvailable, false);
-  await api.search({ query: "x" });
-  assert.equal(fetch.calls.filter((c) => c.includes("library")).length, 1, "the missing route is asked once");
   assert.deepEqual(filterNames(["A b", "a c"], "a  B", 1, 5), { total: 1, names: ["A b"] });
   assert.deepEqual(loraNamesFromObjectInfo({ LoraLoader: { input: { required: { lora_name: ["COMBO", { options: ["x"] }] } } } }), ["x"]);
+});
+
+test("a failed library search does not disable the library: the next search asks it again", async () => {
+  let libraryUp = false;
+  const fetch = fakeFetch({
+    "/mad-nodes/library/search": () => (libraryUp ? [200, { total: 1, page: 1, page_size: 50, items: [{ name: "ink.safetensors" }] }]
+      : [503, { error: "restarting" }]),
+    "/object_info/LoraLoader": [200, { LoraLoader: { input: { required: { lora_name: [["ink.safetensors"]] } } } }],
+  });
+  const api = new EditorApi(comfyApi(fetch));
+  assert.equal((await api.search({ query: "ink" })).source, "core");
+  libraryUp = true;
+  const again = await api.search({ query: "ink" });
+  assert.equal(again.source, "library");
+  assert.equal(api.libraryAvailable, true);
+  assert.equal(fetch.calls.filter((c) => c.includes("library/search")).length, 2);
+});
+
+test("every request goes through the API helper; URLs come from apiURL", async () => {
+  const fetch = fakeFetch({ "/mad-nodes/pack-info": [200, { version: "x" }] });
+  const api = new EditorApi(comfyApi(fetch));
+  assert.deepEqual(await api.packInfo(), { version: "x" });
+  assert.deepEqual(fetch.calls, ["GET /mad-nodes/pack-info"]);
+  assert.equal(api.previewUrl("a b.safetensors"), "/sub/api/mad-nodes/lora-preview?lora_name=a+b.safetensors");
 });

@@ -82,6 +82,7 @@ export class EditorDialog {
     this.snapToggle.addEventListener("change", () => { this.curves.snapOn = this.snapToggle.checked; });
     const snapInput = numberInput({ value: activeProfile(this.model).settings.snap, min: 0.005, max: 0.5, step: 0.005,
       onCommit: (v) => { activeProfile(this.model).settings.snap = v; this.commit("snap interval"); } });
+    snapInput.dataset.role = "snap";
     this.snapInput = snapInput;
     const stepsInput = numberInput({ value: this.steps, min: 1, max: 150, step: 1,
       onCommit: (v) => { this.steps = Math.round(v); this.refreshCanvas(); } });
@@ -198,7 +199,7 @@ export class EditorDialog {
       : found.failed ? `Inspection failed: ${found.failed}` : found.stats_error ? `No block energy: ${found.stats_error}` : "";
     this.panel.append(loraPanel({
       item, config: this.config, inspect: found && !found.pending && !found.failed ? found : null, inspectNote: note,
-      snap: 0.05,
+      snap: activeProfile(this.model).settings.snap,
       actions: {
         update: (patch, label) => { Object.assign(/** @type {EditorItem} */ (item), patch); this.commit(label); },
         swap: () => this.pick(this.selected),

@@ -173,6 +173,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     awaitingScan = Boolean(result.scan?.scanning);
     const scanning = awaitingScan ? ` · indexing${progressText(result.scan.progress)}, results may be incomplete` : "";
     status.textContent = `${result.total} LoRAs${result.source === "core" ? " · ComfyUI list" : ""}${scanning}`;
+    list.dataset.searches = String(mine); // how many searches have been shown: lets tests wait for theirs
     first.disabled = prev.disabled = page <= 1;
     next.disabled = last.disabled = page >= pages;
     if (result.source === "core") { familySelect.hidden = true; roleSelect.hidden = true; }
@@ -239,7 +240,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     let blob = null;
     let video = false;
     try {
-      const response = await fetch(url, { signal: controller.signal });
+      const response = await api.fetch(api.previewRoute(name), { signal: controller.signal });
       video = response.ok && (response.headers.get("content-type") ?? "").startsWith("video/");
       if (video) controller.abort(); // streamed by the <video> itself
       else blob = response.ok ? await response.blob() : null;

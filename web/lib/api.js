@@ -1,13 +1,16 @@
 // @ts-check
 /**
- * The editor's HTTP client: UI config (memoised), LoRA search over the library route with a fallback to
- * ComfyUI's own LoRA list when the library is not there, and preview URLs. `fetch` is injected.
+ * The pack's one HTTP client: every request of the browser code goes through ComfyUI's own API helper
+ * (`api.fetchApi` / `api.apiURL` of the frontend's scripts/api.js, injected), so a ComfyUI served under a
+ * sub-path and its `Comfy-User` header work. Add new routes here as methods. On top: UI config (memoised),
+ * LoRA search over the library route with a per-search fallback to ComfyUI's own LoRA list, preview URLs.
  */
 
 export const DEFAULT_PAGE_SIZE = 50;
 
 /**
- * @typedef {(url: string, init?: RequestInit) => Promise<Response>} FetchFn
+ * @typedef {(route: string, init?: RequestInit) => Promise<Response>} FetchFn
+ * @typedef {{fetchApi: FetchFn, apiURL: (route: string) => string}} ComfyApiHelper ComfyUI's `api` object
  * @typedef {{name: string, arch?: string, family?: string, role?: string, preview?: string | null,
  *   error?: string | null}} LoraEntry
  * @typedef {{total: number, page: number, pageSize: number, items: LoraEntry[], source: "library" | "core",
@@ -50,17 +53,35 @@ export async function answerOf(response, what) {
 }
 
 export class EditorApi {
-  /** @param {FetchFn} fetchFn */
-  constructor(fetchFn) {
-    this.fetch = fetchFn;
+  /** @param {ComfyApiHelper} comfyApi ComfyUI's `api` (scripts/api.js); routes are given without `/api` */
+  constructor(comfyApi) {
+    this.comfyApi = comfyApi;
     /** @type {Promise<any> | null} */
     this.configPromise = null;
     /** @type {Promise<string[]> | null} */
     this.coreNames = null;
-    /** null until the library route answered once; false when it is not available */
+    /** how the last search went: null before any, true when the library answered, false when it did not */
     this.libraryAvailable = /** @type {boolean | null} */ (null);
     /** the role table never changes while the server runs @type {Promise<any> | undefined} */
     this.rolesPromise = undefined;
+  }
+
+  /**
+   * One request to a ComfyUI route (`/mad-nodes/...`, `/object_info/...`), through `api.fetchApi`.
+   * @param {string} route @param {RequestInit} [init]
+   */
+  fetch(route, init) {
+    return this.comfyApi.fetchApi(route, init);
+  }
+
+  /** The URL of a route, for `src` attributes (sub-path aware). @param {string} route */
+  url(route) {
+    return this.comfyApi.apiURL(route);
+  }
+
+  /** `/mad-nodes/pack-info`, or null when the route fails. */
+  packInfo() {
+    return this.fetch("/mad-nodes/pack-info").then((r) => (r.ok ? r.json() : null)).catch(() => null);
   }
 
   /** `/mad-nodes/config`, fetched once; `{}` when the route fails (the editor then shows no blocks). */
@@ -85,28 +106,27 @@ export class EditorApi {
   }
 
   /**
-   * One page of LoRAs matching `query`: the library index when it answers, else ComfyUI's list.
+   * One page of LoRAs matching `query`: the library index when it answers, else ComfyUI's list. The library
+   * is asked again on every search, so one failure (a restart, a timeout) does not hide it for good.
    * @param {{query?: string, page?: number, pageSize?: number, family?: string, role?: string}} params
    * @returns {Promise<SearchPage>}
    */
   async search({ query = "", page = 1, pageSize = DEFAULT_PAGE_SIZE, family = "", role = "" } = {}) {
-    if (this.libraryAvailable !== false) {
-      const params = new URLSearchParams({ q: query, page: String(page), page_size: String(pageSize) });
-      if (family) params.set("family", family);
-      if (role) params.set("role", role);
-      const response = await this.fetch(`/mad-nodes/library/search?${params}`).catch(() => null);
-      if (response && response.ok) {
-        this.libraryAvailable = true;
-        const body = await response.json();
-        return { total: body.total, page: body.page, pageSize: body.page_size, items: body.items, source: "library",
-          scan: body.scan };
-      }
-      if (response && response.status === 400) {
-        const body = await response.json().catch(() => ({}));
-        throw new Error(body.error ?? "the library refused the search");
-      }
-      this.libraryAvailable = false;
+    const params = new URLSearchParams({ q: query, page: String(page), page_size: String(pageSize) });
+    if (family) params.set("family", family);
+    if (role) params.set("role", role);
+    const response = await this.fetch(`/mad-nodes/library/search?${params}`).catch(() => null);
+    if (response && response.ok) {
+      this.libraryAvailable = true;
+      const body = await response.json();
+      return { total: body.total, page: body.page, pageSize: body.page_size, items: body.items, source: "library",
+        scan: body.scan };
     }
+    if (response && response.status === 400) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.error ?? "the library refused the search");
+    }
+    this.libraryAvailable = false;
     const { total, names } = filterNames(await this.allLoraNames(), query, page, pageSize);
     return { total, page, pageSize, items: names.map((name) => ({ name })), source: "core" };
   }
@@ -166,8 +186,13 @@ export class EditorApi {
     return answerOf(response, "keep composition");
   }
 
-  /** @param {string} loraName */
-  previewUrl(loraName) {
+  /** The preview route of a LoRA (for `fetch`). @param {string} loraName */
+  previewRoute(loraName) {
     return `/mad-nodes/lora-preview?${new URLSearchParams({ lora_name: loraName })}`;
+  }
+
+  /** The preview's URL (for `src`). @param {string} loraName */
+  previewUrl(loraName) {
+    return this.url(this.previewRoute(loraName));
   }
 }
