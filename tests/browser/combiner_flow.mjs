@@ -4,13 +4,14 @@
  * LoRAs from the library, watch the heat map change with the headroom, select a block (cosine matrix),
  * send the result to a loader, save, queue and read what both nodes ran; the workflow saved and reloaded;
  * a hostile LoRA name; composition history (keep, list, show, restore). Prints one JSON object.
- * usage: node tests/browser/combiner_flow.mjs http://127.0.0.1:PORT OUT_DIR LORA_A LORA_B LORA_C HOSTILE_FILE
+ * usage: node tests/browser/combiner_flow.mjs http://127.0.0.1:PORT OUT_DIR LORA_A LORA_B LORA_C OTHER_FAMILY HOSTILE_FILE
  */
 import { queueAndRead } from "./editor_helpers.mjs";
 import { openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, ...names] = process.argv.slice(2);
 const hostileFile = /** @type {string} */ (names.pop());
+const otherFamily = /** @type {string} */ (names.pop());
 const { browser, page, pageErrors } = await openComfyPage(baseUrl);
 /** @type {string[]} */
 const dialogs = [];
@@ -69,8 +70,8 @@ try {
     const combiner = LG.createNode("LoraBlockWeightCombiner"); combiner.pos = [60, 80]; app.graph.add(combiner);
     const shown = LG.createNode("PreviewAny"); shown.pos = [480, 60]; app.graph.add(shown);
     combiner.connect(3, shown, 0);
-    const loader = LG.createNode("MultiScheduledLoraLoader"); loader.pos = [60, 420]; app.graph.add(loader);
-    const ran = LG.createNode("PreviewAny"); ran.pos = [480, 420]; app.graph.add(ran);
+    const loader = LG.createNode("MultiScheduledLoraLoader"); loader.pos = [60, 540]; app.graph.add(loader);
+    const ran = LG.createNode("PreviewAny"); ran.pos = [480, 540]; app.graph.add(ran);
     loader.connect(2, ran, 0);
     window["__lwbCombiner"] = combiner;
     window["__lwbLoader"] = loader;
@@ -115,6 +116,7 @@ try {
     null, { timeout: 60000 });
   out.nodeVerdict = await text("[data-role=combiner-verdict]");
   out.nodeRows = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
+  out.nodeKept = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-kept]")].map((e) => e.textContent));
   await shot("combiner_node");
   const ran = await queueAndRead(page, baseUrl);
   out.historyStatus = ran.status;
@@ -175,8 +177,19 @@ try {
     nameInHtml: document.querySelector(".lwb-combiner")?.innerHTML.includes(name),
   }), hostileFile.replace(/\.safetensors$/, ""));
   await shot("combiner_hostile");
+  // a LoRA of another base-model family: excluded, with the reason, in the view and on the node
+  await pick(otherFamily.replace(/\.safetensors$/, ""), otherFamily);
+  await page.waitForFunction((n) => [...document.querySelectorAll("[data-role=excluded-row]")].some((r) => r.textContent?.includes(n)),
+    otherFamily, { timeout: 60000 });
+  out.excluded = await page.evaluate(() => [...document.querySelectorAll("[data-role=excluded-row]")].map((r) => ({
+    name: r.querySelector(".lwb-lora-name")?.textContent, reason: r.querySelector(".lwb-error")?.textContent })));
+  out.excludedVerdicts = await page.evaluate(() => [...document.querySelectorAll("[data-verdict]")].map((v) => v.textContent));
+  await shot("combiner_excluded");
   await page.click("[data-action=save]");
-  await page.waitForFunction(() => document.querySelectorAll("[data-role=combiner-row]").length >= 4);
+  await page.waitForFunction(() => document.querySelectorAll("[data-role=combiner-row]").length >= 5);
+  await page.waitForFunction(() => /excluded/.test(document.querySelector("[data-role=combiner-verdict]")?.textContent ?? ""),
+    null, { timeout: 60000 });
+  out.excludedNodeVerdict = await text("[data-role=combiner-verdict]");
   out.hostile.nodeRows = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
   out.hostile.nodeInHtml = await page.evaluate((name) => document.querySelector(".lwb-combiner-widget")?.innerHTML.includes(name),
     hostileFile.replace(/\.safetensors$/, ""));

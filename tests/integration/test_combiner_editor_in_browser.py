@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.comfy, pytest.mark.browser]
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 HOSTILE = "<svg onload=alert(1)> cmb"
 LORAS = ("lwb_cmb_ink.safetensors", "lwb_cmb_glow.safetensors", "lwb_cmb_face.safetensors")
+OTHER_FAMILY = "lwb_cmb_old_sd15.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +22,11 @@ def combiner_run(comfy_server, tmp_path_factory):
     for seed, name in enumerate(LORAS):
         make_lora(comfy_server.loras_dir / name, "SDXL", seed=40 + seed)
     make_lora(comfy_server.loras_dir / f"{HOSTILE}.safetensors", "SDXL", seed=44)
+    make_lora(comfy_server.loras_dir / OTHER_FAMILY, "SD15", seed=45)
     out_dir = tmp_path_factory.mktemp("combiner_screens")
-    proc = subprocess.run(["node", str(BROWSER_DIR / "combiner_flow.mjs"), comfy_server.url, str(out_dir), *LORAS,
-                           f"{HOSTILE}.safetensors"], capture_output=True, text=True, timeout=600, cwd=BROWSER_DIR)
+    args = [comfy_server.url, str(out_dir), *LORAS, OTHER_FAMILY, f"{HOSTILE}.safetensors"]
+    proc = subprocess.run(["node", str(BROWSER_DIR / "combiner_flow.mjs"), *args], capture_output=True, text=True,
+                          timeout=600, cwd=BROWSER_DIR)
     assert proc.returncode == 0, f"combiner_flow.mjs failed:\n{proc.stdout}\n{proc.stderr}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["out_dir"] = out_dir
@@ -69,7 +72,7 @@ def test_sent_to_loader_and_the_loader_ran_the_combiners_strengths_and_vectors(c
     assert combiner_run["ranByNode"]["combiner"] == shown
 
 
-def test_editor_writes_the_node_widgets_and_the_node_shows_the_set(combiner_run):
+def test_editor_writes_the_node_widgets_and_the_node_shows_the_set(combiner_run, comfy_server):
     widgets = {w["name"]: w["hidden"] for w in combiner_run["widgets"]}
     assert widgets["combiner_config"] is True and widgets["combiner_preview"] is False
     saved = json.loads(combiner_run["savedConfig"])
@@ -77,6 +80,13 @@ def test_editor_writes_the_node_widgets_and_the_node_shows_the_set(combiner_run)
     assert combiner_run["savedHeadroom"] == 0.6 and combiner_run["savedPolicy"] == "budget"
     assert combiner_run["nodeRows"] == list(LORAS)
     assert "3/3 combined" in combiner_run["nodeVerdict"]
+    # each row: the share of the LoRA's change the policy kept, from the route's own norms
+    answer = _combine(comfy_server, json.loads(combiner_run["second"]["request"]))
+    blocks = answer["blocks"]
+    kept = [sum(b["achieved_norms"][i] for b in blocks) / sum(b["requested_norms"][i] for b in blocks)
+            for i in range(len(LORAS))]
+    assert combiner_run["nodeKept"] == [f"×{k:.2f}" for k in kept]
+    assert all(k < 1 for k in kept)
 
 
 def test_workflow_saved_and_reloaded_keeps_the_combiner_config(combiner_run):
@@ -84,6 +94,14 @@ def test_workflow_saved_and_reloaded_keeps_the_combiner_config(combiner_run):
     assert trip["after"] == trip["before"]
     assert combiner_run["savedConfig"] in trip["widgetsValues"]
     assert combiner_run["rowsAfterReload"] == list(LORAS)
+
+
+def test_a_lora_of_another_family_is_excluded_with_the_reason(combiner_run):
+    [row] = combiner_run["excluded"]
+    assert row["name"] == OTHER_FAMILY
+    assert row["reason"].startswith("base_model_mismatch")
+    assert any(v.startswith("base_model_mismatch") and OTHER_FAMILY in v for v in combiner_run["excludedVerdicts"])
+    assert "4/5 combined, 1 excluded" in combiner_run["excludedNodeVerdict"]
 
 
 def test_hostile_names_render_as_text(combiner_run):
@@ -97,5 +115,5 @@ def test_hostile_names_render_as_text(combiner_run):
 
 
 def test_screenshots_saved(combiner_run):
-    for name in ("combiner_editor", "combiner_node", "combiner_hostile"):
+    for name in ("combiner_editor", "combiner_node", "combiner_hostile", "combiner_excluded"):
         assert (combiner_run["out_dir"] / f"{name}.png").stat().st_size > 10_000

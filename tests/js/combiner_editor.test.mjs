@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { addLora, combineRequest, profileVectors, readCombinerConfig, writeCombinerConfig, MAX_LORAS } from "../../web/lib/combiner_model.js";
 import { blockShares, cosineCells, cosineColor, heatHeight, heatLayout, hitTest, shareColor, MISSING_COLOR } from "../../web/lib/heat_map.js";
 import { compositionDetail, compositionRow, stateFromComposition } from "../../web/lib/history_model.js";
-import { cosineMatrix, heatInput, resultRows, verdictLines, verdictSummary } from "../../web/lib/combine_result.js";
+import { cosineMatrix, heatInput, keptByLora, resultRows, verdictLines, verdictSummary } from "../../web/lib/combine_result.js";
 import { COMBINER_PROFILE, loaderConfigWithResult } from "../../web/lib/send_to_loader.js";
 import { readConfig, writeConfig, newItem, emptyModel } from "../../web/lib/config_model.js";
 import { ScheduleError, parseScheduleConfig, serializeSchedule } from "../../web/lib/schedule.js";
@@ -198,4 +198,11 @@ test("the heat map canvas grows with the LoRAs, within bounds", () => {
   assert.ok(heatHeight(1) < heatHeight(4));
   assert.equal(heatHeight(0), 140);
   assert.equal(heatHeight(32), 520);
+});
+
+test("at a glance: how much of each LoRA survives over all blocks, or why it was excluded", () => {
+  const kept = keptByLora(ANSWER);
+  assert.deepEqual(kept.get("a.safetensors"), { included: true, kept: 0.5, reason: "" }); // (1.5 + 0) / (3 + 0)
+  assert.deepEqual(kept.get("b.safetensors"), { included: true, kept: 2.5 / 3, reason: "" }); // (0.5 + 2) / (1 + 2)
+  assert.deepEqual(kept.get("z.safetensors"), { included: false, kept: null, reason: "unknown_layout: no block layout" });
 });

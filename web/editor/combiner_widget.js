@@ -10,7 +10,7 @@
  */
 
 import { addLora, combineRequest, readCombinerConfig, requestKey, writeCombinerConfig } from "../lib/combiner_model.js";
-import { verdictSummary } from "../lib/combine_result.js";
+import { keptByLora, verdictSummary } from "../lib/combine_result.js";
 import { loaderConfigWithResult } from "../lib/send_to_loader.js";
 import { formatNumber } from "../lib/schedule.js";
 import { CombinerDialog } from "./combiner_dialog.js";
@@ -112,6 +112,8 @@ export function attachCombinerWidget(node, deps) {
   let shownKey = "";
   let generation = 0;
   let lastSeen = "";
+  /** @type {Map<string, {included: boolean, kept: number | null, reason: string}> | null} */
+  let lastKept = null;
 
   const seen = () => `${config.value}\u0000${widgetOf(node, "policy")?.value}\u0000${widgetOf(node, "headroom")?.value}`;
 
@@ -131,7 +133,8 @@ export function attachCombinerWidget(node, deps) {
       rows.append(h("div", { className: `lwb-combiner-row${item.enabled ? "" : " lwb-off"}`, dataset: { role: "combiner-row" } },
         h("span", { className: "lwb-swatch-sm", style: { background: item.color } }),
         h("span", { className: "lwb-lora-name", text: item.lora_name, title: item.lora_name }),
-        h("span", { className: "lwb-muted", text: `${formatNumber(item.strength_model)} / ${formatNumber(item.strength_clip)}` })));
+        h("span", { className: "lwb-muted", text: `${formatNumber(item.strength_model)} / ${formatNumber(item.strength_clip)}` }),
+        h("span", { className: "lwb-kept", dataset: { role: "combiner-kept", name: item.lora_name } })));
     }
     if (state.items.length > SHOWN_ROWS) rows.append(h("div", { className: "lwb-muted", text: `+ ${state.items.length - SHOWN_ROWS} more` }));
     if (!enabled.length) {
@@ -148,14 +151,20 @@ export function attachCombinerWidget(node, deps) {
       return;
     }
     const key = requestKey(body);
-    if (key === shownKey) return;
+    if (key === shownKey) {
+      if (lastKept) showKept(lastKept);
+      return;
+    }
     clearTimeout(timer);
     verdict.textContent = `${enabled.length} LoRAs · ${state.policy} · checking…`;
     timer = window.setTimeout(async () => {
       const mine = ++generation;
       try {
-        const summary = verdictSummary(await deps.api.combine(body));
+        const answer = await deps.api.combine(body);
         if (mine !== generation) return;
+        const summary = verdictSummary(answer);
+        lastKept = keptByLora(answer);
+        showKept(lastKept);
         verdict.textContent = `${state.policy} ×${formatNumber(state.headroom)} · ${summary.text}`;
         verdict.className = `lwb-summary lwb-${summary.level}`;
         shownKey = key;
@@ -165,6 +174,17 @@ export function attachCombinerWidget(node, deps) {
         verdict.className = "lwb-summary lwb-error";
       }
     }, VERDICT_DELAY_MS);
+  };
+
+  /** Each row's share kept by the policy (×0.35) or "excluded", with the reason as its tooltip. */
+  const showKept = (/** @type {ReturnType<typeof keptByLora>} */ kept) => {
+    for (const cell of rows.querySelectorAll("[data-role=combiner-kept]")) {
+      const el = /** @type {HTMLElement} */ (cell);
+      const k = kept.get(el.dataset.name ?? "");
+      el.textContent = !k ? "" : !k.included ? "excluded" : k.kept === null ? "" : `×${k.kept.toFixed(2)}`;
+      el.title = !k ? "" : !k.included ? k.reason : "achieved / requested change, over all blocks";
+      el.className = `lwb-kept${k && !k.included ? " lwb-error" : k && k.kept !== null && k.kept < 0.999 ? " lwb-warn" : " lwb-ok"}`;
+    }
   };
 
   const openEditor = async () => {

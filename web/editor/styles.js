@@ -49,7 +49,7 @@ const CSS = `
 .lwb-warn{color:#fb6}.lwb-ok{color:#7c7}.lwb-summary.lwb-ok{color:#7c7}.lwb-summary.lwb-warn{color:#fb6}.lwb-summary.lwb-error{color:#f88}
 .lwb-combiner-widget{gap:2px}.lwb-combiner-rows{flex:1;overflow:hidden;font:11px sans-serif;color:#ccc}
 .lwb-combiner-row{display:flex;gap:6px;align-items:center;padding:1px 2px}.lwb-combiner-row.lwb-off{opacity:.45}
-.lwb-swatch-sm{width:8px;height:12px;border-radius:2px;flex:none}
+.lwb-kept{min-width:44px;text-align:right}.lwb-swatch-sm{width:8px;height:12px;border-radius:2px;flex:none}
 .lwb-scroll{overflow:auto;padding:8px;box-sizing:border-box}
 .lwb-combine-view{display:flex;flex-direction:column;gap:6px;min-height:100%}
 .lwb-combine-view canvas.lwb-heat{width:100%;height:160px;flex:none;border-radius:4px;cursor:pointer}

@@ -113,3 +113,29 @@ export function verdictSummary(response) {
   if (worst.level === "ok") return { text: `✓ ${head}`, level: "ok" };
   return { text: `${worst.level === "error" ? "✕" : "⚠"} ${head}${out ? `, ${out} excluded` : ""} · ${worst.text}`, level: worst.level };
 }
+
+/**
+ * Per LoRA name, how much of it survives at a glance: the ratio of its achieved to requested norm summed
+ * over the blocks (1 = untouched), or the reason it was excluded.
+ * @param {any} response
+ * @returns {Map<string, {included: boolean, kept: number | null, reason: string}>}
+ */
+export function keptByLora(response) {
+  /** @type {Map<string, {included: boolean, kept: number | null, reason: string}>} */
+  const out = new Map();
+  const loras = response?.loras ?? [];
+  const included = loras.filter(isIncluded);
+  const sums = included.map(() => ({ requested: 0, achieved: 0 }));
+  for (const block of response?.blocks ?? []) {
+    included.forEach((_, i) => {
+      sums[i].requested += num(block.requested_norms?.[i]);
+      sums[i].achieved += num(block.achieved_norms?.[i]);
+    });
+  }
+  included.forEach((l, i) => out.set(String(l.lora_name), { included: true, reason: "",
+    kept: sums[i].requested > 0 ? sums[i].achieved / sums[i].requested : null }));
+  for (const l of loras) {
+    if (!isIncluded(l)) out.set(String(l.lora_name), { included: false, kept: null, reason: String(l.excluded_reason ?? "excluded") });
+  }
+  return out;
+}
