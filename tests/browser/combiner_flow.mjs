@@ -103,6 +103,18 @@ try {
   out.selectedBlock = await text("[data-role=selected-block]");
   out.blockInfo = await page.evaluate(() => [...document.querySelectorAll("[data-role=block-info] > div")].map((d) => d.textContent));
   await shot("combiner_editor");
+  // undo / redo the headroom change from the keyboard (focus is on the editor after the canvas click)
+  const previewKey = () => page.evaluate(() => /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey);
+  await page.keyboard.press("Control+z");
+  await page.waitForFunction((k) => /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey === k,
+    first.request, { timeout: 60000 });
+  out.undo = { headroom: await page.inputValue("[data-role=headroom]"), schedule: (await previewSettled()).schedule,
+    graphNodes: await page.evaluate(() => window["app"].graph._nodes.length) };
+  await page.keyboard.press("Control+y");
+  await page.waitForFunction((k) => /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey === k,
+    second.request, { timeout: 60000 });
+  out.redo = { headroom: await page.inputValue("[data-role=headroom]"), key: await previewKey() };
+  await previewSettled();
   // send to the loader, then save the combiner
   await page.selectOption("[data-role=loader-select]", { index: 0 });
   await page.click("[data-action=send-to-loader]");

@@ -63,6 +63,13 @@ def test_heat_map_changes_when_the_headroom_changes(combiner_run):
     assert sum(1 for line in info if any(name in line for name in LORAS)) == 3
 
 
+def test_undo_and_redo_of_the_headroom_from_the_keyboard(combiner_run):
+    assert combiner_run["undo"]["headroom"] == "1.5"
+    assert combiner_run["undo"]["schedule"] == combiner_run["first"]["schedule"]
+    assert combiner_run["undo"]["graphNodes"] == 4, "Ctrl+Z undid the editor, not the graph"
+    assert combiner_run["redo"] == {"headroom": "0.6", "key": combiner_run["second"]["request"]}
+
+
 def test_sent_to_loader_and_the_loader_ran_the_combiners_strengths_and_vectors(combiner_run):
     assert combiner_run["sendStatus"].startswith("sent 3 LoRAs to #")
     assert combiner_run["historyStatus"] == "success"

@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { addLora, combineRequest, profileVectors, readCombinerConfig, writeCombinerConfig, MAX_LORAS } from "../../web/lib/combiner_model.js";
+import { addLora, combineRequest, profileVectors, readCombinerConfig, snapshotState, stateFromSnapshot, writeCombinerConfig,
+  MAX_LORAS } from "../../web/lib/combiner_model.js";
 import { blockShares, cosineCells, cosineColor, heatHeight, heatLayout, hitTest, shareColor, MISSING_COLOR } from "../../web/lib/heat_map.js";
 import { compositionDetail, compositionRow, stateFromComposition } from "../../web/lib/history_model.js";
 import { cosineMatrix, heatInput, keptByLora, resultRows, verdictLines, verdictSummary } from "../../web/lib/combine_result.js";
@@ -205,4 +206,12 @@ test("at a glance: how much of each LoRA survives over all blocks, or why it was
   assert.deepEqual(kept.get("a.safetensors"), { included: true, kept: 0.5, reason: "" }); // (1.5 + 0) / (3 + 0)
   assert.deepEqual(kept.get("b.safetensors"), { included: true, kept: 2.5 / 3, reason: "" }); // (0.5 + 2) / (1 + 2)
   assert.deepEqual(kept.get("z.safetensors"), { included: false, kept: null, reason: "unknown_layout: no block layout" });
+});
+
+test("an undo snapshot restores the LoRAs, policy and headroom exactly", () => {
+  const items = addLora(addLora([], HOSTILE), "b.safetensors");
+  items[1].vectors = { output_1: 0.25 };
+  items[1].profile = "soft";
+  const state = { items, policy: "role_aware", headroom: 0.85 };
+  assert.deepEqual(stateFromSnapshot(snapshotState(state)), state);
 });

@@ -3,13 +3,16 @@
  * The combiner's editor: the LoRA set on the left (picker with the library, enable, remove), the live
  * combine view in the centre, and the selected LoRA's strengths, saved profile or block weights (with
  * the energy bars) on the right; policy and headroom in the header; composition history in a side panel.
- * Works on a copy of the node's state; only Save hands it back. Esc closes without saving.
+ * Works on a copy of the node's state; only Save hands it back. Esc closes without saving; Ctrl+Z / Ctrl+Y
+ * (Ctrl+Shift+Z) undo and redo every change.
  *
  * Every change schedules one combine preview (debounced; a newer one aborts the older request and an
  * answer for outdated inputs is dropped), so the view always shows the inputs on screen.
  */
 
-import { addLora, checkHeadroom, combineRequest, profileVectors, requestKey } from "../lib/combiner_model.js";
+import { addLora, checkHeadroom, combineRequest, profileVectors, requestKey, snapshotState,
+  stateFromSnapshot } from "../lib/combiner_model.js";
+import { UndoStack } from "../lib/undo.js";
 import { blocksFor, presetVector } from "../lib/vectors.js";
 import { blockPanel } from "./block_panel.js";
 import { CombineView } from "./combine_view.js";
@@ -57,7 +60,10 @@ export class CombinerDialog {
     this.shownKey = "";
     /** @type {any} the answer for the inputs on screen, or null */
     this.response = null;
+    this.undo = new UndoStack(snapshotState(this.state()));
     this.build();
+    this.undoBtn.disabled = true;
+    this.redoBtn.disabled = true;
     this.refresh();
     options.api.config().then((config) => { this.config = config; if (!this.closed) this.renderPanel(); });
     options.api.blockProfiles().then((list) => { this.profiles = list; if (!this.closed) this.renderPanel(); });
@@ -71,6 +77,14 @@ export class CombinerDialog {
 
   build() {
     this.status = h("span", { className: "lwb-muted", dataset: { role: "status" } });
+    // Keyboard focus rests on a read-only input: ComfyUI's change tracker ignores keys typed in inputs, so
+    // Ctrl+Z here undoes the editor, never the graph (as in the loader's editor).
+    this.keySink = h("input", { className: "lwb-key-sink", readOnly: true, tabIndex: -1, dataset: { role: "key-sink" },
+      attrs: { "aria-hidden": "true" } });
+    this.undoBtn = h("button", { className: "lwb-btn", text: "Undo", title: "Ctrl+Z", dataset: { action: "undo" },
+      on: { click: () => this.step(-1) } });
+    this.redoBtn = h("button", { className: "lwb-btn", text: "Redo", title: "Ctrl+Y", dataset: { action: "redo" },
+      on: { click: () => this.step(1) } });
     this.policySelect = h("select", { className: "lwb-text", dataset: { role: "policy" }, title: "Policy" });
     for (const p of this.options.policies) this.policySelect.append(h("option", { value: p, text: p, selected: p === this.policy }));
     this.policySelect.addEventListener("change", () => { this.policy = this.policySelect.value; this.changed("policy"); });
@@ -99,15 +113,45 @@ export class CombinerDialog {
     this.dialog = h("div", { className: "lwb-dialog lwb-editor lwb-combiner", tabIndex: -1 },
       h("div", { className: "lwb-head" }, h("span", { className: "lwb-title", text: "LoRA Block-Weight Combiner" }),
         h("label", { text: "Policy" }), this.policySelect, h("label", { text: "Headroom" }), this.headroomInput,
-        this.status, h("span", { className: "lwb-spacer" }), this.historyToggle,
+        this.undoBtn, this.redoBtn, this.status, h("span", { className: "lwb-spacer" }), this.historyToggle,
         h("button", { className: "lwb-btn", text: "Close", title: "Esc: close without saving", on: { click: () => this.close() } }),
         h("button", { className: "lwb-btn lwb-primary", text: "Save", dataset: { action: "save" }, on: { click: () => this.save() } })),
       h("div", { className: "lwb-body" }, side, h("div", { className: "lwb-main lwb-scroll" }, this.view.element), this.panel,
         this.history.element));
+    this.dialog.prepend(this.keySink);
+    this.dialog.addEventListener("click", (e) => {
+      const target = /** @type {HTMLElement} */ (e.target);
+      if (!["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(target.tagName)) this.keySink.focus();
+    });
     this.overlay = h("div", { className: "lwb-overlay lwb-editor-overlay" }, this.dialog);
-    ownKeys(this.overlay, (e) => { if (e.key === "Escape") { e.preventDefault(); this.close(); } });
+    ownKeys(this.overlay, (e) => this.onKey(e));
     document.body.append(this.overlay);
-    this.dialog.focus();
+    this.keySink.focus();
+  }
+
+  /** @param {KeyboardEvent} e */
+  onKey(e) {
+    const target = /** @type {HTMLElement} */ (e.target);
+    const typing = target !== this.keySink && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)
+      && /** @type {HTMLInputElement} */ (target).type !== "checkbox";
+    const key = e.key.toLowerCase();
+    if (e.key === "Escape") { e.preventDefault(); this.close(); }
+    else if (!typing && (e.ctrlKey || e.metaKey) && key === "z") { e.preventDefault(); this.step(e.shiftKey ? 1 : -1); }
+    else if (!typing && (e.ctrlKey || e.metaKey) && key === "y") { e.preventDefault(); this.step(1); }
+  }
+
+  /** @param {-1 | 1} direction */
+  step(direction) {
+    const snapshot = direction < 0 ? this.undo.undo() : this.undo.redo();
+    if (snapshot === null) return;
+    const state = stateFromSnapshot(snapshot);
+    this.items = state.items;
+    this.policy = state.policy;
+    this.headroom = state.headroom;
+    this.policySelect.value = this.policy;
+    this.headroomInput.value = String(this.headroom);
+    this.selected = Math.min(Math.max(this.selected, 0), this.items.length - 1);
+    this.show(direction < 0 ? "undone" : "redone");
   }
 
   refresh() {
@@ -191,9 +235,17 @@ export class CombinerDialog {
       } }));
   }
 
-  /** Something the combine depends on changed: redraw the side panels and preview again. @param {string} label */
+  /** Something the combine depends on changed: record an undo step, redraw, preview again. @param {string} label */
   changed(label) {
+    this.undo.push(snapshotState(this.state()));
+    this.show(label);
+  }
+
+  /** @param {string} label */
+  show(label) {
     this.status.textContent = label;
+    this.undoBtn.disabled = !this.undo.canUndo;
+    this.redoBtn.disabled = !this.undo.canRedo;
     this.refresh();
     this.schedulePreview(PREVIEW_DELAY_MS);
   }
@@ -221,7 +273,7 @@ export class CombinerDialog {
   pick() {
     this.picker = openPicker({
       api: this.options.api, cache: this.options.cache, ckptName: this.options.ckptName, title: "Add LoRA to the combiner",
-      onClose: () => { this.picker = null; this.dialog.focus(); },
+      onClose: () => { this.picker = null; this.keySink.focus(); },
       onPick: (name) => this.add(name),
     });
   }

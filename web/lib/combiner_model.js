@@ -157,3 +157,13 @@ export function combineRequest({ items, policy, headroom }) {
 
 /** A stable key of a request (the view skips a combine whose inputs did not change). @param {unknown} body */
 export const requestKey = (body) => JSON.stringify(body);
+
+/** The editor state as one string (undo history). @param {CombinerState} state */
+export const snapshotState = (state) => JSON.stringify({ config: writeCombinerConfig(state.items), policy: state.policy,
+  headroom: state.headroom });
+
+/** The state a snapshot holds. @param {string} text @returns {CombinerState} */
+export function stateFromSnapshot(text) {
+  const data = JSON.parse(text);
+  return { items: readCombinerConfig(data.config), policy: String(data.policy), headroom: Number(data.headroom) };
+}
