@@ -79,9 +79,11 @@ class LoraBlockWeightCombiner:
                 "combiner_config": ("STRING", {"default": "[]", "multiline": False, "hidden": True,
                                                "tooltip": "JSON written by the editor: a list of LoRA items."}),
                 "policy": (list(POLICIES), {"default": POLICIES[0],
-                                            "tooltip": "budget: cap each block's combined change; weighted: "
-                                                       "strengths unchanged; role_aware: budget, lower-priority "
-                                                       "roles (by folder) scaled first."}),
+                                            "tooltip": "interference: cap each block's combined change, "
+                                                       "cutting LoRAs that overlap others more than orthogonal "
+                                                       "ones; budget: cap it with one factor per block; "
+                                                       "weighted: strengths unchanged; role_aware: budget, "
+                                                       "lower-priority roles (by folder) scaled first."}),
                 "headroom": ("FLOAT", {"default": DEFAULT_HEADROOM, "min": 0.05, "max": 100.0, "step": 0.05,
                                        "tooltip": "Block budget = headroom × the largest single LoRA's change "
                                                   "in that block at strength 1."}),

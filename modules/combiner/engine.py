@@ -23,7 +23,7 @@ from ..schedule.model import LoraItem, format_number
 from .analysis import LoraAnalyzer, LoraProfile, shared_analyzer
 from .inspire_vector import InspireVector, inspire_vector
 from .maths import BASE_UNIT, CLIP_UNIT, cosine, unit_cosines, unit_maths, unit_of_block, unit_sort_key
-from .policies import BUDGET, DEFAULT_HEADROOM, budget_of, check_policy, unit_factors
+from .policies import DEFAULT_HEADROOM, INTERFERENCE, budget_of, check_policy, unit_factors
 from .verdicts import CompatEntry, Verdict, check_compatibility
 
 ZERO_STRENGTH = "zero_strength"
@@ -108,7 +108,7 @@ def _requested(inp: CombineInput, blocks: list[str]) -> dict[str, float]:
     return {b: float(vector.get(b, 1.0)) for b in sort_blocks(blocks)}
 
 
-def combine(inputs: list[CombineInput], policy: str = BUDGET, headroom: float = DEFAULT_HEADROOM,
+def combine(inputs: list[CombineInput], policy: str = INTERFERENCE, headroom: float = DEFAULT_HEADROOM,
             analyzer: LoraAnalyzer | None = None) -> CombineResult:
     """The combined configuration of `inputs` (see the module docstring and `policies.py`)."""
     analyzer = analyzer or shared_analyzer()

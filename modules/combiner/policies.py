@@ -3,7 +3,10 @@
 With M(u), S_i(u) as in `maths.py` and N(t) = √Σ_ij t_i·t_j·M_ij the combined norm:
 
 - `weighted` (seed 000's arithmetic): t_i(u) = 1. The requested strengths and vectors, unchanged.
-- `budget` (default): the budget is B(u) = headroom · max_i S_i(u), the largest single LoRA's change in
+- `interference` (default): the same budget, met by the least cut Σ_i ‖(1 − t_i)·k_i·ΔW_i,u‖² with
+  0 ≤ t_i ≤ 1, so that LoRAs aligned with others are cut more than orthogonal ones and LoRAs opposed
+  to the combined change are not cut (`interference.py`: the formula, its properties and proofs).
+- `budget`: the budget is B(u) = headroom · max_i S_i(u), the largest single LoRA's change in
   u at strength 1. If N(1) > B(u), every contribution in u is scaled by the one factor
   t(u) = B(u) / N(1), so the combined change is exactly B(u). N grows with the LoRAs' alignment
   (N² = Σ_i ‖·‖² + 2·Σ_{i<j} ‖·‖‖·‖cos_ij), so aligned LoRAs lose more than orthogonal ones, and
@@ -25,10 +28,11 @@ from __future__ import annotations
 import math
 
 from ..library.roles import ROLES as LIBRARY_ROLES
+from .interference import interference_factors
 from .maths import UnitMaths
 
-WEIGHTED, BUDGET, ROLE_AWARE = "weighted", "budget", "role_aware"
-POLICIES = (BUDGET, WEIGHTED, ROLE_AWARE)
+WEIGHTED, BUDGET, ROLE_AWARE, INTERFERENCE = "weighted", "budget", "role_aware", "interference"
+POLICIES = (INTERFERENCE, BUDGET, WEIGHTED, ROLE_AWARE)  # the first is the default
 DEFAULT_HEADROOM = 1.5
 
 ROLES = LIBRARY_ROLES
@@ -118,4 +122,6 @@ def unit_factors(policy: str, um: UnitMaths, headroom: float, group: str, roles:
         return [1.0] * len(um.m)
     if policy == BUDGET:
         return budget_factors(um, headroom)
+    if policy == INTERFERENCE:
+        return interference_factors(um.m, budget_of(um, headroom))
     return role_aware_factors(um, headroom, priorities_for(group, roles))

@@ -80,6 +80,11 @@ async def test_answer_shape_and_same_bytes_for_the_same_request(client):
     assert again[2] == raw, "same request, same bytes"
 
 
+async def test_the_default_policy_is_interference(client):
+    status, answer, _ = await post(client, body(ALICE, INK))
+    assert status == 200 and (answer["policy"], answer["headroom"]) == ("interference", 1.5)
+
+
 async def test_weighted_policy_returns_the_request(client):
     alice = {**ALICE, "vectors": {"input_4": 0.5, "output_11": -1.25}}
     status, answer, _ = await post(client, body(alice, INK, policy="weighted"))
