@@ -84,7 +84,7 @@ def test_editor_writes_the_node_widgets_and_the_node_shows_the_set(combiner_run,
     assert widgets["combiner_config"] is True and widgets["combiner_preview"] is False
     saved = json.loads(combiner_run["savedConfig"])
     assert [item["lora_name"] for item in saved] == list(LORAS)
-    assert combiner_run["savedHeadroom"] == 0.6 and combiner_run["savedPolicy"] == "budget"
+    assert combiner_run["savedHeadroom"] == 0.6 and combiner_run["savedPolicy"] == "interference"
     assert combiner_run["nodeRows"] == list(LORAS)
     assert "3/3 combined" in combiner_run["nodeVerdict"]
     # each row: the share of the LoRA's change the policy kept, from the route's own norms
