@@ -205,6 +205,22 @@ try {
   out.hostile.nodeRows = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
   out.hostile.nodeInHtml = await page.evaluate((name) => document.querySelector(".lwb-combiner-widget")?.innerHTML.includes(name),
     hostileFile.replace(/\.safetensors$/, ""));
+
+  // the node widget under the Vue node renderer ("Nodes 2.0"), when this frontend offers it
+  out.vue = await page.evaluate(async () => {
+    const app = window["app"]; const LG = window["LiteGraph"];
+    const setting = app.extensionManager?.setting;
+    if (!setting) return { available: false };
+    await setting.set("Comfy.VueNodes.Enabled", true);
+    const node = LG.createNode("LoraBlockWeightCombiner"); node.pos = [900, 300]; app.graph.add(node);
+    await new Promise((r) => setTimeout(r, 1500));
+    const widgets = [...document.querySelectorAll(".lwb-combiner-widget")].map((e) => e.getBoundingClientRect())
+      .filter((r) => r.width > 20 && r.height > 20);
+    const result = { available: true, mode: !!LG.vueNodesMode, visibleWidgets: widgets.length,
+      buttons: document.querySelectorAll("[data-action=open-combiner]").length };
+    await setting.set("Comfy.VueNodes.Enabled", false);
+    return result;
+  });
 } catch (err) {
   out.error = String(err && /** @type {Error} */ (err).stack || err);
   await shot("failure").catch(() => {});

@@ -121,6 +121,14 @@ def test_hostile_names_render_as_text(combiner_run):
     assert combiner_run["pageErrors"] == []
 
 
+def test_node_widget_shows_under_the_vue_node_renderer(combiner_run):
+    vue = combiner_run["vue"]
+    if not vue["available"]:
+        pytest.skip("this frontend has no settings API for the Vue node renderer")
+    assert vue["mode"] is True
+    assert vue["visibleWidgets"] >= 1 and vue["buttons"] >= 1
+
+
 def test_screenshots_saved(combiner_run):
     for name in ("combiner_editor", "combiner_node", "combiner_hostile", "combiner_excluded"):
         assert (combiner_run["out_dir"] / f"{name}.png").stat().st_size > 10_000
