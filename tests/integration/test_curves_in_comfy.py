@@ -1,17 +1,13 @@
 """Compiled keyframes in real ComfyUI's HookKeyframeGroup: the strength it picks at every step of real
-schedulers equals `curves.simulate_keyframes` at those steps' sigma percents, and tracks the curve."""
+schedulers equals `curves.simulate_keyframes` at those steps' sigma percents, and tracks the seed's curve
+(`lwb_testkit.curve_oracle`, independent of the module under test)."""
 
 import importlib
 from types import SimpleNamespace
 
 import pytest
-from lora_weights_builder.modules.schedule.curves import (
-    DEFAULT_TOLERANCE,
-    compile_curve,
-    evaluate,
-    pad_points,
-    simulate_keyframes,
-)
+from lora_weights_builder.modules.schedule.curves import DEFAULT_TOLERANCE, compile_curve, simulate_keyframes
+from lwb_testkit.curve_oracle import expected_strength
 from lwb_testkit.tiny_model import sigma_percent
 
 pytestmark = pytest.mark.comfy
@@ -54,7 +50,6 @@ def test_comfyui_applies_the_simulated_staircase(comfy, curve_name):
     samplers = importlib.import_module("comfy.samplers")
     points = CURVES[curve_name]
     keyframes = compile_curve(points)
-    padded = pad_points(points)
     for ms_name, model_sampling in model_samplings(comfy).items():
         for scheduler in ("normal", "karras", "exponential", "simple", "beta"):
             for steps in (1, 4, 20, 30, 75):
@@ -69,4 +64,4 @@ def test_comfyui_applies_the_simulated_staircase(comfy, curve_name):
                     assert a == pytest.approx(b, abs=1e-9) or min(abs(q - s) for s in starts) < 1e-6, (*where, q, a, b)
                 if curve_name != "window 0.3-0.7":  # the window's 0.001 ramps are steeper than any step
                     for q, got in zip(qs, real, strict=False):
-                        assert abs(got - evaluate(padded, q)) <= DEFAULT_TOLERANCE + 1e-6, (*where, q, got)
+                        assert abs(got - expected_strength(points, q)) <= DEFAULT_TOLERANCE + 1e-6, (*where, q, got)

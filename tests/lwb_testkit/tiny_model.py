@@ -1,9 +1,10 @@
 """A tiny model that runs through ComfyUI's real sampler and records its weights at every call.
 
-ComfyUI's own `BaseModel` (SD1.5 config: real model sampling, schedulers and samplers) whose
-diffusion model is two Linear layers `a` and `b`; LoRA keys `lora_unet_a` / `diffusion_model.a` patch
-them. `net.seen` holds (a.weight, b.weight) as they were at each model call, so a test reads the
-strength each LoRA module really had at each step.
+ComfyUI's own `BaseModel` (a family's config and model type: real model sampling, schedulers and
+samplers) whose diffusion model is two Linear layers `a` and `b`; LoRA keys `lora_unet_a` /
+`diffusion_model.a` patch them. `net.seen` holds (a.weight, b.weight) as they were at each model call
+and `net.sigmas` the sigma of that call, so a test reads the strength each LoRA module really had at
+each model evaluation. Families: "SD15" (discrete, eps) and "SD3" (discrete flow, shift 3).
 """
 
 import torch
@@ -16,17 +17,26 @@ class TwoLayerNet(torch.nn.Module):
         self.a = torch.nn.Linear(4, 4, bias=False, device=device)
         self.b = torch.nn.Linear(4, 4, bias=False, device=device)
         self.seen = []
+        self.sigmas = []
 
     def forward(self, x, timesteps=None, context=None, control=None, transformer_options=None, **_):
         self.seen.append((self.a.weight.detach().clone(), self.b.weight.detach().clone()))
+        self.sigmas.append(float(transformer_options["sigmas"].reshape(-1)[0]))
         h = x.movedim(1, -1)
-        return (self.a(h) + self.b(h)).movedim(-1, 1) * 0.01
+        out = torch.zeros_like(h)
+        out[..., :4] = self.a(h[..., :4]) + self.b(h[..., :4])  # a flow latent has 16 channels
+        return out.movedim(-1, 1) * 0.01
 
 
-def tiny_model(comfy, seed: int | None = None):
+FAMILIES = {"SD15": ("SD15", "EPS"), "SD3": ("SD3", "FLOW")}
+
+
+def tiny_model(comfy, seed: int | None = None, family: str = "SD15"):
     """(BaseModel, ModelPatcher) on the CPU; `seed` gives the layers seeded random weights."""
-    config = comfy.supported_models.SD15({})
-    base = comfy.model_base.BaseModel(config, device=torch.device("cpu"), unet_model=TwoLayerNet)
+    config_name, model_type = FAMILIES[family]
+    config = getattr(comfy.supported_models, config_name)({})
+    base = comfy.model_base.BaseModel(config, model_type=comfy.model_base.ModelType[model_type],
+                                      device=torch.device("cpu"), unet_model=TwoLayerNet)
     if seed is not None:
         with torch.no_grad():
             base.diffusion_model.a.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(seed)))
