@@ -22,5 +22,6 @@ def _send_sync(event: str, data: dict) -> None:
     PromptServer.instance.send_sync(event, data)
 
 
-def mount_routes() -> None:
-    add_routes(PromptServer.instance.routes, comfy_model_folders())
+def mount_routes(staircase=None) -> None:
+    """`staircase`: the staircase engine (`nodes.sampler_evaluations`), injected by the pack's entry."""
+    add_routes(PromptServer.instance.routes, comfy_model_folders(), staircase=staircase)

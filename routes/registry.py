@@ -11,9 +11,13 @@ from .library_routes import LibraryRoutes
 from .model_folders import ModelFolders
 from .pack_info import PackInfoRoutes
 from .preview_routes import PreviewRoutes
+from .staircase_routes import StaircaseEngine, StaircaseRoutes
 
 
-def add_routes(routes: web.RouteTableDef, folders: ModelFolders) -> None:
+def add_routes(routes: web.RouteTableDef, folders: ModelFolders, staircase: StaircaseEngine | None = None) -> None:
+    """`staircase`: the engine that runs ComfyUI's sampler for the staircase preview (no route without it)."""
+    if staircase is not None:
+        StaircaseRoutes(staircase).add_routes(routes)
     PackInfoRoutes(folders).add_routes(routes)
     ConfigRoutes(folders).add_routes(routes)
     InspectRoutes(folders).add_routes(routes)

@@ -43,7 +43,7 @@ def loader(comfy, tmp_path_factory):
 
 def run(comfy, loader, family, sampler, scheduler):
     """(sigma of each evaluation, strength the LoRA had at it) in one real sampling run."""
-    import comfy.sample
+    sample = importlib.import_module("comfy.sample")
 
     node, config, delta = loader
     base, patcher = tiny_model(comfy, seed=7, family=family)
@@ -52,7 +52,7 @@ def run(comfy, loader, family, sampler, scheduler):
     channels = base.latent_format.latent_channels
     ctx = torch.zeros(1, 1, 8)
     noise = torch.randn(1, channels, 8, 8, generator=torch.Generator().manual_seed(0))
-    comfy.sample.sample(model, noise, STEPS, 1.0, sampler, scheduler, [[ctx, {}]], [[ctx, {}]],
+    sample.sample(model, noise, STEPS, 1.0, sampler, scheduler, [[ctx, {}]], [[ctx, {}]],
                         torch.zeros(1, channels, 8, 8), disable_pbar=True, seed=0)
     net = base.diffusion_model
     applied = [float(((wa - w0) * delta).sum() / (delta * delta).sum()) / STRENGTH for wa, _ in net.seen]

@@ -4,7 +4,8 @@ ComfyUI's own `BaseModel` (a family's config and model type: real model sampling
 samplers) whose diffusion model is two Linear layers `a` and `b`; LoRA keys `lora_unet_a` /
 `diffusion_model.a` patch them. `net.seen` holds (a.weight, b.weight) as they were at each model call
 and `net.sigmas` the sigma of that call, so a test reads the strength each LoRA module really had at
-each model evaluation. Families: "SD15" (discrete, eps) and "SD3" (discrete flow, shift 3).
+each model evaluation. Families: "SD15", "SDXL" (discrete, eps), "SD3" (discrete flow, shift 3), "FLUX"
+(flux flow sampling, shift 1.15).
 """
 
 import torch
@@ -28,7 +29,7 @@ class TwoLayerNet(torch.nn.Module):
         return out.movedim(-1, 1) * 0.01
 
 
-FAMILIES = {"SD15": ("SD15", "EPS"), "SD3": ("SD3", "FLOW")}
+FAMILIES = {"SD15": ("SD15", "EPS"), "SDXL": ("SDXL", "EPS"), "SD3": ("SD3", "FLOW"), "FLUX": ("Flux", "FLUX")}
 
 
 def tiny_model(comfy, seed: int | None = None, family: str = "SD15"):
