@@ -1,6 +1,7 @@
 // Redraw cost of the combiner editor's heat map in headless Chromium: 8 LoRAs x every SDXL block of the
 // pack's layout (layout + paint + cosine matrix of the selected block), against a baseline measured in the
-// same page: clearing the canvas and painting one rectangle per cell in a single colour (no layout, no scale).
+// same page: the naive paint, clearing the canvas and one fillRect per cell in a single colour (no layout, no
+// colour scale, no labels). The editor paints the cells as one image (a pixel per cell, scaled up).
 // usage: node bench/combiner_heat_redraw.mjs   (needs Debian chromium and tests/browser/node_modules)
 import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -85,7 +86,7 @@ try {
   }, { blocks, loras: LORAS });
   console.log(`combiner heat map redraw, ${LORAS} LoRAs x ${blocks.length} SDXL blocks (${result.cells} cells) + budget strip`
     + ` + ${LORAS}x${LORAS} cosine matrix: ${result.full.toFixed(3)} ms/frame`);
-  console.log(`baseline (clear + one flat rect per cell): ${result.baseline.toFixed(3)} ms/frame;`
+  console.log(`baseline (naive: clear + one fillRect per cell, one colour): ${result.baseline.toFixed(3)} ms/frame;`
     + ` ratio full/baseline: ${(result.full / result.baseline).toFixed(1)}x`);
   console.log(`parts: layout + colour scale ${result.layoutOnly.toFixed(3)} ms`);
   console.log(`target 16 ms: ${result.full < 16 ? "within" : "OVER"} (${(16 / result.full).toFixed(1)}x headroom)`);

@@ -27,7 +27,7 @@ async function pick(/** @type {string} */ query, /** @type {string} */ name) {
   await page.click("[data-action=add-lora]");
   await page.fill("[data-role=picker-search]", query);
   const item = page.locator(".lwb-picker-item", { hasText: name }).first();
-  await item.waitFor({ timeout: 30000 });
+  await item.waitFor({ timeout: 120000 }); // a first library scan on a loaded machine can take a while
   await item.click();
 }
 

@@ -104,6 +104,13 @@ test("the heat map has a requested and an achieved cell per LoRA and block, colo
   assert.equal(cell(1, 0, "requested").x, cell(0, 0, "requested").x + layout.colWidth);
   assert.equal(cell(0, 0, "achieved").y, cell(0, 0, "requested").y + layout.rowHeight);
   assert.ok(layout.cells.every((c) => c.x >= layout.labelWidth && c.x + c.w <= 800 + 1e-9 && c.y + c.h <= 300));
+  // the painted image: one pixel per cell, row = LoRA × (requested, achieved), column = block, same colours
+  assert.deepEqual([layout.pixelColumns, layout.pixelRows], [2, 4]);
+  for (const c of layout.cells) {
+    const at = ((c.lora * 2 + (c.kind === "achieved" ? 1 : 0)) * 2 + c.block) * 4;
+    assert.equal(`rgb(${layout.pixels[at]},${layout.pixels[at + 1]},${layout.pixels[at + 2]})`, c.color);
+    assert.equal(layout.pixels[at + 3], 255);
+  }
   // budget strip on one scale: block 0 requested 3 > budget 2 > achieved 1.5
   const [s0, s1] = layout.strip;
   assert.ok(s0.requestedY < s0.budgetY && s0.budgetY < s0.achievedY, "higher value = higher on screen");

@@ -11,6 +11,19 @@ const BG = "#1b1b1f";
 const TEXT = "#cfcfd4";
 const MUTED = "#8a8a92";
 
+/** One reusable offscreen canvas per document for the cell image (its size follows the layout). */
+let offscreen = /** @type {HTMLCanvasElement | null} */ (null);
+
+/** @param {import("../lib/heat_map.js").HeatLayout} layout */
+function cellImage(layout) {
+  offscreen ??= document.createElement("canvas");
+  if (offscreen.width !== layout.pixelColumns) offscreen.width = layout.pixelColumns;
+  if (offscreen.height !== layout.pixelRows) offscreen.height = layout.pixelRows;
+  const octx = /** @type {CanvasRenderingContext2D} */ (offscreen.getContext("2d"));
+  octx.putImageData(new ImageData(layout.pixels, layout.pixelColumns, layout.pixelRows), 0, 0);
+  return offscreen;
+}
+
 /**
  * @param {CanvasRenderingContext2D} ctx @param {import("../lib/heat_map.js").HeatLayout} layout
  * @param {number | null} selected the selected block's column, outlined
@@ -39,10 +52,12 @@ export function drawHeatMap(ctx, layout, selected) {
     ctx.lineTo(col.x + col.w, col.budgetY);
   }
   ctx.stroke();
-  // cells
-  for (const cell of layout.cells) {
-    ctx.fillStyle = cell.color;
-    ctx.fillRect(cell.x, cell.y, cell.w, cell.h);
+  // cells: the layout's one-pixel-per-cell image, scaled up without smoothing
+  if (layout.pixelColumns && layout.pixelRows) {
+    const image = cellImage(layout);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(image, layout.labelWidth, layout.gridTop, layout.colWidth * layout.pixelColumns,
+      layout.rowHeight * layout.pixelRows);
   }
   // separators between LoRAs
   ctx.strokeStyle = BG;

@@ -20,7 +20,8 @@
  * @typedef {{width: number, height: number, labelWidth: number, stripTop: number, stripHeight: number,
  *   gridTop: number, rowHeight: number, colWidth: number, cells: Cell[], strip: StripColumn[], stripMax: number,
  *   rowLabels: {text: string, y: number, color: string, kind: string}[], colLabels: {text: string, x: number}[],
- *   footerTop: number}} HeatLayout
+ *   footerTop: number, pixels: Uint8ClampedArray<ArrayBuffer>, pixelColumns: number, pixelRows: number}} HeatLayout
+ *   `pixels`: the cells as an image, one RGBA pixel per cell (row-major, two rows per LoRA)
  */
 
 /** Viridis-like stops (dark = small share, yellow = all of the block). */
@@ -29,19 +30,32 @@ const SEQUENTIAL = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [
 const DIVERGING = [[49, 54, 149], [116, 173, 209], [240, 240, 240], [244, 109, 67], [165, 0, 38]];
 export const MISSING_COLOR = "#3a3a40";
 
-/** @param {number[][]} stops @param {number} t in [0, 1] */
-function interpolate(stops, t) {
+/** @param {number[][]} stops @param {number} t in [0, 1] @returns {number[]} */
+function interpolateRgb(stops, t) {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
   const pos = clamped * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(pos));
   const f = pos - i;
   const [a, b] = [stops[i], stops[i + 1]];
-  const c = a.map((v, k) => Math.round(v + (b[k] - v) * f));
-  return `rgb(${c[0]},${c[1]},${c[2]})`;
+  return a.map((v, k) => Math.round(v + (b[k] - v) * f));
 }
 
+/** @param {number[]} c */
+const css = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+
+/** @param {number[][]} stops @param {number} t */
+const interpolate = (stops, t) => css(interpolateRgb(stops, t));
+
+/** The share scale in 256 steps (a redraw looks colours up instead of formatting one per cell). */
+export const SHARE_STEPS = 256;
+const SHARE_RGB = Array.from({ length: SHARE_STEPS }, (_, i) => interpolateRgb(SEQUENTIAL, i / (SHARE_STEPS - 1)));
+const SHARE_CSS = SHARE_RGB.map(css);
+
+/** The scale step of a share in [0, 1] (clamped; NaN is 0). @param {number} share */
+export const shareStep = (share) => Math.round(Math.min(1, Math.max(0, Number.isFinite(share) ? share : 0)) * (SHARE_STEPS - 1));
+
 /** Colour of a share in [0, 1] (clamped). @param {number} share */
-export const shareColor = (share) => interpolate(SEQUENTIAL, share);
+export const shareColor = (share) => SHARE_CSS[shareStep(share)];
 
 /** Colour of a cosine in [-1, 1]; null (a LoRA with no change in the block) is grey. @param {number | null} cos */
 export const cosineColor = (cos) => (cos === null || !Number.isFinite(cos) ? MISSING_COLOR : interpolate(DIVERGING, (cos + 1) / 2));
@@ -97,6 +111,13 @@ export function heatLayout(input, width, height) {
   const scaleY = (/** @type {number} */ v) => stripTop + stripHeight - (Math.max(0, v) / stripMax) * stripHeight;
   /** @type {Cell[]} */
   const cells = [];
+  // one RGBA pixel per cell (column = block, row = LoRA × kind): the canvas scales it up in one drawImage
+  const pixels = new Uint8ClampedArray(Math.max(1, blocks.length * rows) * 4);
+  const paint = (/** @type {number} */ row, /** @type {number} */ col, /** @type {number} */ step) => {
+    const at = (row * blocks.length + col) * 4;
+    const [r, g, b] = SHARE_RGB[step];
+    pixels[at] = r; pixels[at + 1] = g; pixels[at + 2] = b; pixels[at + 3] = 255;
+  };
   /** @type {StripColumn[]} */
   const strip = [];
   blocks.forEach((block, b) => {
@@ -108,8 +129,12 @@ export function heatLayout(input, width, height) {
       const y = gridTop + l * 2 * rowHeight;
       const req = shares.requested[l] ?? 0;
       const got = shares.achieved[l] ?? 0;
-      cells.push({ x, y, w: colWidth, h: rowHeight, color: shareColor(req), value: req, lora: l, block: b, kind: "requested" });
-      cells.push({ x, y: y + rowHeight, w: colWidth, h: rowHeight, color: shareColor(got), value: got, lora: l, block: b,
+      const reqStep = shareStep(req);
+      const gotStep = shareStep(got);
+      paint(l * 2, b, reqStep);
+      paint(l * 2 + 1, b, gotStep);
+      cells.push({ x, y, w: colWidth, h: rowHeight, color: SHARE_CSS[reqStep], value: req, lora: l, block: b, kind: "requested" });
+      cells.push({ x, y: y + rowHeight, w: colWidth, h: rowHeight, color: SHARE_CSS[gotStep], value: got, lora: l, block: b,
         kind: "achieved" });
     }
   });
@@ -119,7 +144,7 @@ export function heatLayout(input, width, height) {
   ]);
   const colLabels = blocks.map((block, b) => ({ text: block.label, x: labelWidth + (b + 0.5) * colWidth }));
   return { width, height, labelWidth, stripTop, stripHeight, gridTop, rowHeight, colWidth, cells, strip, stripMax,
-    rowLabels, colLabels, footerTop: gridTop + rows * rowHeight + 2 };
+    rowLabels, colLabels, footerTop: gridTop + rows * rowHeight + 2, pixels, pixelColumns: blocks.length, pixelRows: rows };
 }
 
 /**
