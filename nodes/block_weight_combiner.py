@@ -14,6 +14,7 @@ import comfy.hooks
 import comfy.lora
 import folder_paths
 
+from ..modules.blocks.templates import TemplateError
 from ..modules.combiner.config_sets import ConfigSetStore, config_sets_dir
 from ..modules.combiner.engine import CombineInput, CombineResult, combine
 from ..modules.combiner.inputs import UnreadableLora, combine_inputs
@@ -23,6 +24,7 @@ from ..modules.combiner.stack import stack_items
 from ..modules.schedule.model import ScheduleError
 from ..modules.schedule.parse import parse_schedule_config, parse_schedule_string
 from ..modules.schedule.serialize import serialize_schedule
+from .library_access import find_profile, record_usage
 from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_lora_path
 from .scheduled_hooks import clip_with_hooks, model_with_hooks
 
@@ -41,8 +43,8 @@ def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack)
     except ScheduleError as err:
         raise ValueError(f"{NAME}: schedule_string {err}") from None
     try:
-        return combine_inputs(items, resolve_lora_path)
-    except (LoraItemError, UnreadableLora) as err:
+        return combine_inputs(items, resolve_lora_path, find_profile)
+    except (LoraItemError, UnreadableLora, TemplateError) as err:
         raise ValueError(f"{NAME}: {err}") from None
 
 
@@ -113,6 +115,7 @@ class LoraBlockWeightCombiner:
             out_model = model_with_hooks(model, hooks) if hooks is not None else model.clone()
         if clip is not None:
             out_clip = clip_with_hooks(clip, hooks) if hooks is not None else clip.clone()
+        record_usage(NAME, [inputs[k].path for k in result.included])
         schedule = serialize_schedule(items)
         if save_as and save_as.strip():
             try:

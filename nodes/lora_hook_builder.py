@@ -15,9 +15,11 @@ import folder_paths
 
 from ..modules.arch.ids import UNKNOWN
 from ..modules.blocks.layouts import module_of_key, normalise_module
+from ..modules.blocks.templates import TemplateError, is_template
 from ..modules.blocks.weights import module_multipliers
 from ..modules.inspection.lora_facts import describe_lora
 from ..modules.inspection.lora_names import LoraNameError, resolve_lora_name
+from ..modules.library.template_resolve import resolve_item_for_file
 from ..modules.schedule.curves import Keyframe, compile_curve
 from ..modules.schedule.model import LoraItem
 from .lora_loading import load_lora_state_dict
@@ -40,6 +42,7 @@ class BuiltLora:
     hooks: comfy.hooks.HookGroup | None
     skipped: str | None
     trigger_words: tuple[str, ...]
+    path: str = ""
 
 
 def resolve_lora_path(lora_name: str) -> tuple[str, str]:
@@ -54,6 +57,19 @@ def resolve_lora_path(lora_name: str) -> tuple[str, str]:
 def resolve_item_path(item: LoraItem) -> tuple[str, str]:
     """(name as ComfyUI lists it, full path) for the item's LoRA."""
     return resolve_lora_path(item.lora_name)
+
+
+def resolve_template(item: LoraItem, find_profile) -> LoraItem:
+    """The item with a preset that names a saved profile resolved into its block values (templates.py);
+    LoraItemError naming the LoRA, the profile and the problem when it does not fit."""
+    if not is_template(item.preset):
+        return item
+    name, path = resolve_item_path(item)
+    try:
+        arch = item.arch if item.arch and item.arch != UNKNOWN else describe_lora(path).arch.arch
+        return resolve_item_for_file(item, arch, path, find_profile)
+    except (OSError, ValueError) as err:
+        raise LoraItemError(str(err) if isinstance(err, TemplateError) else f"LoRA {name!r}: {err}") from None
 
 
 def keyframe_group(keyframes: list[Keyframe]) -> comfy.hooks.HookKeyframeGroup:
@@ -109,7 +125,7 @@ def build_lora(item: LoraItem, keys: ModelKeys | None = None) -> BuiltLora:
         check_matches_model(where, arch, sd, keys)
     hooks = create_block_weighted_hook(sd, item.strength_model, item.strength_clip, multipliers)
     hooks.set_keyframes_on_hooks(keyframe_group(keyframes))
-    return BuiltLora(name, arch, hooks, None, triggers)
+    return BuiltLora(name, arch, hooks, None, triggers, path)
 
 
 def check_matches_model(where: str, arch: str, sd: dict, keys: ModelKeys) -> None:

@@ -16,7 +16,8 @@ from ..modules.inspection.sidecars import unique_sorted_words
 from ..modules.schedule.model import ScheduleError
 from ..modules.schedule.operation_modes import plan_operation
 from ..modules.schedule.parse import parse_schedule_config
-from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path
+from .library_access import find_profile, record_usage
+from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path, resolve_template
 from .scheduled_hooks import model_with_hooks
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,13 @@ class MultiScheduledLoraLoader:
         except ScheduleError as err:
             raise ValueError(f"Multi Scheduled LoRA Loader: schedule_config: {err}") from None
         try:
-            plan = plan_operation(internal, schedule_string, previous_hooks is not None)
+            plan = plan_operation(internal, schedule_string, previous_hooks is not None,
+                                  resolve=lambda item: resolve_template(item, find_profile))
         except ScheduleError as err:
             raise ValueError(f"Multi Scheduled LoRA Loader: schedule_string {err}") from None
         groups: list[comfy.hooks.HookGroup] = [previous_hooks] if plan.use_previous_hooks and previous_hooks else []
         triggers: list[str] = []
+        used: list[str] = []
         keys = model_keys(model)
         for item in plan.apply_items:
             built = build_lora(item, keys)
@@ -66,6 +69,8 @@ class MultiScheduledLoraLoader:
                 log.info("Multi Scheduled LoRA Loader: skipping %s: %s", built.lora_name, built.skipped)
             else:
                 groups.append(built.hooks)
+                used.append(built.path)
+        record_usage("Multi Scheduled LoRA Loader", used)
         applied = {id(i) for i in plan.apply_items}
         for item in plan.trigger_items:
             if id(item) not in applied:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..arch.ids import UNKNOWN
-from ..blocks.layouts import layout_for
+from ..blocks.templates import FindProfile, is_template
 from ..inspection.lora_facts import describe_lora
 from ..library.roles import role_of_name
+from ..library.template_resolve import apply_template, resolve_item_for_file
 from ..schedule.model import LoraItem
 from .engine import CombineInput
 
@@ -24,8 +25,12 @@ class UnreadableLora(ValueError):
     """A listed LoRA whose file cannot be read; the message names it."""
 
 
-def combine_inputs(items: list[LoraItem], resolve: Resolver) -> list[CombineInput]:
-    """`CombineInput`s of the enabled items, in order; each item's `lora_name` becomes ComfyUI's name."""
+def combine_inputs(items: list[LoraItem], resolve: Resolver,
+                   find_profile: FindProfile | None = None) -> list[CombineInput]:
+    """`CombineInput`s of the enabled items, in order; each item's `lora_name` becomes ComfyUI's name.
+
+    With `find_profile`, an item whose preset names a saved profile gets its values (`blocks/templates.py`).
+    """
     inputs = []
     for item in items:
         if not item.enabled:
@@ -38,6 +43,11 @@ def combine_inputs(items: list[LoraItem], resolve: Resolver) -> list[CombineInpu
             except (OSError, ValueError) as err:
                 raise UnreadableLora(f"LoRA {name!r}: cannot read the file: {err}") from None
         item.lora_name = name
+        if find_profile is not None and is_template(item.preset):
+            try:
+                item = resolve_item_for_file(item, arch, path, find_profile)
+            except OSError as err:
+                raise UnreadableLora(f"LoRA {name!r}: cannot read the file: {err}") from None
         inputs.append(CombineInput(name, path, arch, role_of_name(name), item))
     return inputs
 
@@ -45,16 +55,8 @@ def combine_inputs(items: list[LoraItem], resolve: Resolver) -> list[CombineInpu
 def apply_profile(inp: CombineInput, profile: dict) -> None:
     """Set the block values of a saved block-weight profile (`library/profiles.py`) on `inp`'s item.
 
-    The profile's values fill the LoRA's vector; block values given explicitly for the same LoRA win.
-    A profile of another layout than the LoRA's is a ValueError naming both.
+    The same resolution as `preset=NAME` in a schedule (`blocks/templates.py`): the profile's values fill
+    the LoRA's vector for the depth variant its blocks imply; block values given explicitly win. A profile
+    that does not fit the LoRA is a ValueError naming the profile, the LoRA and the problem.
     """
-    layout = layout_for(inp.arch)
-    if layout is None or layout.name != profile["layout"]:
-        raise ValueError(f"LoRA {inp.name!r}: profile {profile['name']!r} is for layout {profile['layout']}, "
-                         f"the LoRA ({inp.arch}) has layout {layout.name if layout else 'none'}")
-    if not profile.get("blocks"):
-        raise ValueError(f"profile {profile['name']!r}: its {len(profile['weights'])} weights match no variant "
-                         f"of layout {profile['layout']}")
-    vectors = {block: float(w) for block, w in zip(profile["blocks"], profile["weights"], strict=True)}
-    vectors.update(inp.item.vectors)
-    inp.item.vectors = vectors
+    apply_template(inp.item, profile, inp.arch, inp.path)

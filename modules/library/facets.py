@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .query import BOOL_FILTERS, FILTER_COLUMNS, SearchQuery, where
+from .query import BOOL_VALUES, FILTER_COLUMNS, SearchQuery, where
 
 # facet -> SQL expression over `files` whose value is counted.
 VALUE_FACETS = {**FILTER_COLUMNS, "rank": "rank"}
@@ -19,14 +19,14 @@ _BOOL_KEYS = {0: "false", 1: "true"}
 
 def _one_pass(conn: sqlite3.Connection, names: list[str], sql_where: str, args: list) -> dict[str, dict]:
     """Counts of several facets over the same rows, in one scan (grouped by every facet's value at once)."""
-    exprs = [VALUE_FACETS.get(n) or BOOL_FILTERS[n] for n in names]
+    exprs = [VALUE_FACETS.get(n) or BOOL_VALUES[n] for n in names]
     out: dict[str, dict] = {n: {} for n in names}
     sql = (f"SELECT {', '.join(exprs)}, COUNT(*) FROM files{sql_where} "
            f"GROUP BY {', '.join(str(i + 1) for i in range(len(exprs)))}")
     for row in conn.execute(sql, args):
         n = row[-1]
         for name, value in zip(names, row, strict=False):
-            key = _BOOL_KEYS[value] if name in BOOL_FILTERS else ("" if value is None else str(value))
+            key = _BOOL_KEYS[value] if name in BOOL_VALUES else ("" if value is None else str(value))
             out[name][key] = out[name].get(key, 0) + n
     return out
 
@@ -43,16 +43,16 @@ def facet_counts(conn: sqlite3.Connection, q: SearchQuery, conds: dict[str, tupl
     all_where, all_args = where(conds)
     total = conn.execute(f"SELECT COUNT(*) FROM files{all_where}", all_args).fetchone()[0]
     # Facets the request does not filter on all see the same rows: a few scans of those rows serve them.
-    free = [n for n in (*VALUE_FACETS, *BOOL_FILTERS) if n not in conds]
+    free = [n for n in (*VALUE_FACETS, *BOOL_VALUES) if n not in conds]
     small = [n for n in free if n not in ("folder", "rank")]
     groups = [small[i:i + 4] for i in range(0, len(small), 4)] + [[n] for n in free if n in ("folder", "rank")]
     for group in groups:
         facets.update(_one_pass(conn, group, all_where, all_args))
-    for name in (*VALUE_FACETS, *BOOL_FILTERS):
+    for name in (*VALUE_FACETS, *BOOL_VALUES):
         if name in conds:
             facets.update(_one_pass(conn, [name], *where(conds, skip=name)))
     facets["tag"] = _tags(conn, *where(conds, skip="tag"))
-    for name in BOOL_FILTERS:
+    for name in BOOL_VALUES:
         facets[name] = {"true": facets[name].get("true", 0), "false": facets[name].get("false", 0)}
-    ordered = {name: facets[name] for name in (*VALUE_FACETS, "tag", *BOOL_FILTERS)}
+    ordered = {name: facets[name] for name in (*VALUE_FACETS, "tag", *BOOL_VALUES)}
     return {"total": total, "facets": ordered}

@@ -26,35 +26,46 @@ DEFAULT_PAGE_SIZE = 50
 MAX_QUERY_CHARS = 200
 MAX_OFFSET = 10**7
 
-# sort -> (ORDER BY terms ascending, LEFT JOIN needed). Terms after the first break ties.
-# Sorts over joined values put entries without one (no energy yet, never used) last in both orders.
-SORTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "name": (("name COLLATE NOCASE", "path"), ""),
-    "size": (("size", "path"), ""),
-    "modified": (("mtime_ns", "path"), ""),
-    "family": (("family", "name COLLATE NOCASE", "path"), ""),
-    "rank": (("rank", "name COLLATE NOCASE", "path"), ""),
-    "role": (("role", "name COLLATE NOCASE", "path"), ""),
-    "indexed": (("indexed_at", "path"), ""),
-    "balance": (("es.balance", "name COLLATE NOCASE", "path"),
-                "LEFT JOIN energy_summary es ON es.id = files.id"),
-    "last_used": (("u.last_used", "name COLLATE NOCASE", "path"), "LEFT JOIN usage u ON u.id = files.id"),
-    "use_count": (("u.use_count", "name COLLATE NOCASE", "path"), "LEFT JOIN usage u ON u.id = files.id"),
+# sort -> ORDER BY terms ascending; terms after the first break ties.
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name COLLATE NOCASE", "path"),
+    "size": ("size", "path"),
+    "modified": ("mtime_ns", "path"),
+    "family": ("family", "name COLLATE NOCASE", "path"),
+    "rank": ("rank", "name COLLATE NOCASE", "path"),
+    "role": ("role", "name COLLATE NOCASE", "path"),
+    "indexed": ("indexed_at", "path"),
+    "balance": ("balance", "name COLLATE NOCASE", "path"),
+    "last_used": ("last_used", "name COLLATE NOCASE", "path"),
+    "use_count": ("use_count", "name COLLATE NOCASE", "path"),
 }
 SORT_ALIASES = {"date": "modified"}
-NULLS_LAST = {"balance", "last_used", "use_count"}
+# Sorts over values not every entry has (no energy yet, never used): entries without one come after
+# those with one in both orders, by name in the same direction (schema v6 indexes these orders).
+NULLS_LAST_SORTS = ("balance", "last_used", "use_count")
 
 # filter parameter -> column; values are exact matches (folder: the folder and its subfolders).
 FILTER_COLUMNS = {"family": "family", "arch": "arch", "layout": "layout", "role": "role", "format": "adapter",
                   "category": "category", "folder": "folder"}
-# true/false filters -> an expression over `files` that is 0 or 1.
+# true/false filters -> (condition when true, condition when false) over `files`. Written as plain
+# IN / NOT IN so SQLite can start from the small side (the favourites, the used LoRAs).
 BOOL_FILTERS = {
+    "clip": ("has_clip = 1", "has_clip = 0"),
+    "preview": ("preview IS NOT NULL", "preview IS NULL"),
+    "error": ("error IS NOT NULL", "error IS NULL"),
+    "favourite": ("files.id IN (SELECT id FROM user_entries WHERE favourite = 1)",
+                  "files.id NOT IN (SELECT id FROM user_entries WHERE favourite = 1)"),
+    "energy": ("balance IS NOT NULL", "balance IS NULL"),
+    "used": ("use_count IS NOT NULL", "use_count IS NULL"),
+}
+# The same facts as 0/1 values, for counting (facets.py).
+BOOL_VALUES = {
     "clip": "has_clip",
     "preview": "(preview IS NOT NULL)",
     "error": "(error IS NOT NULL)",
     "favourite": "(files.id IN (SELECT id FROM user_entries WHERE favourite = 1))",
-    "energy": "(files.id IN (SELECT id FROM energy_summary))",
-    "used": "(files.id IN (SELECT id FROM usage))",
+    "energy": "(balance IS NOT NULL)",
+    "used": "(use_count IS NOT NULL)",
 }
 OTHER_PARAMS = ("q", "sort", "order", "page", "page_size", "offset", "tag", "tag_mode", "rank_min", "rank_max",
                 "facets")
@@ -227,7 +238,7 @@ def conditions(conn: sqlite3.Connection, q: SearchQuery) -> dict[str, tuple[str,
         high = q.rank_max if q.rank_max is not None else 10**9
         out["rank"] = ("rank BETWEEN ? AND ?", [low, high])
     for name, value in q.flags:
-        out[name] = (f"{BOOL_FILTERS[name]} = ?", [int(value)])
+        out[name] = (BOOL_FILTERS[name][0 if value else 1], [])
     return out
 
 
@@ -241,11 +252,12 @@ def where(conds: dict[str, tuple[str, list]], skip: str | None = None) -> tuple[
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-def order_by(q: SearchQuery) -> tuple[str, str]:
-    """(ORDER BY terms, LEFT JOIN clause) of the query's sort."""
-    terms, join = SORTS[q.sort]
+def order_by(q: SearchQuery) -> str:
+    """The ORDER BY terms of the query's sort, written as the sort indexes of `schema.py` are."""
+    terms = SORTS[q.sort]
+    if q.sort in NULLS_LAST_SORTS:
+        if q.descending:
+            return f"({terms[0]} IS NOT NULL) DESC, " + ", ".join(t + " DESC" for t in terms)
+        return f"({terms[0]} IS NULL), " + ", ".join(terms)
     direction = " DESC" if q.descending else ""
-    out = [t + direction for t in terms]
-    if q.sort in NULLS_LAST:
-        out.insert(0, f"{terms[0]} IS NULL")
-    return ", ".join(out), join
+    return ", ".join(t + direction for t in terms)

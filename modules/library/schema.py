@@ -159,6 +159,7 @@ CREATE TABLE usage (
     last_used REAL NOT NULL
 );
 CREATE INDEX usage_last_used ON usage(last_used);
+CREATE INDEX usage_use_count ON usage(use_count);
 CREATE TABLE energy_summary (
     id TEXT PRIMARY KEY,
     input REAL, mid REAL, output REAL, balance REAL
@@ -194,6 +195,53 @@ CREATE VIRTUAL TABLE user_fts USING fts5(tags, note, tokenize='unicode61 remove_
 """
 
 
+# The sort keys that live in other tables (energy balance, last use, use count) copied onto `files`,
+# kept in step by triggers from whichever side changes (a new or moved file, new energy, a prompt
+# run), so those sorts read an index in order like every other sort instead of sorting the library.
+# Entries without a value come last in both orders: one index for ascending, one for descending.
+_SORT_KEYS_V6 = """
+ALTER TABLE files ADD COLUMN balance REAL;
+ALTER TABLE files ADD COLUMN last_used REAL;
+ALTER TABLE files ADD COLUMN use_count INTEGER;
+UPDATE files SET balance = (SELECT balance FROM energy_summary e WHERE e.id = files.id),
+                 last_used = (SELECT last_used FROM usage u WHERE u.id = files.id),
+                 use_count = (SELECT use_count FROM usage u WHERE u.id = files.id);
+CREATE INDEX files_sort_balance ON files((balance IS NULL), balance, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_balance_desc ON files((balance IS NOT NULL), balance, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_last_used ON files((last_used IS NULL), last_used, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_last_used_desc ON files((last_used IS NOT NULL), last_used, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_use_count ON files((use_count IS NULL), use_count, name COLLATE NOCASE, path);
+CREATE INDEX files_sort_use_count_desc ON files((use_count IS NOT NULL), use_count, name COLLATE NOCASE, path);
+CREATE TRIGGER files_sort_keys_ai AFTER INSERT ON files BEGIN
+    UPDATE files SET balance = (SELECT balance FROM energy_summary WHERE id = new.id),
+                     last_used = (SELECT last_used FROM usage WHERE id = new.id),
+                     use_count = (SELECT use_count FROM usage WHERE id = new.id)
+    WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER files_sort_keys_au AFTER UPDATE OF id ON files BEGIN
+    UPDATE files SET balance = (SELECT balance FROM energy_summary WHERE id = new.id),
+                     last_used = (SELECT last_used FROM usage WHERE id = new.id),
+                     use_count = (SELECT use_count FROM usage WHERE id = new.id)
+    WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER energy_summary_files_ai AFTER INSERT ON energy_summary BEGIN
+    UPDATE files SET balance = new.balance WHERE id = new.id;
+END;
+CREATE TRIGGER energy_summary_files_ad AFTER DELETE ON energy_summary BEGIN
+    UPDATE files SET balance = NULL WHERE id = old.id;
+END;
+CREATE TRIGGER usage_files_ai AFTER INSERT ON usage BEGIN
+    UPDATE files SET last_used = new.last_used, use_count = new.use_count WHERE id = new.id;
+END;
+CREATE TRIGGER usage_files_au AFTER UPDATE ON usage BEGIN
+    UPDATE files SET last_used = new.last_used, use_count = new.use_count WHERE id = new.id;
+END;
+CREATE TRIGGER usage_files_ad AFTER DELETE ON usage BEGIN
+    UPDATE files SET last_used = NULL, use_count = NULL WHERE id = old.id;
+END;
+"""
+
+
 def fts5_available() -> bool:
     """Whether this Python's sqlite3 was built with FTS5 (it is on CPython's official builds and Debian)."""
     conn = sqlite3.connect(":memory:")
@@ -217,6 +265,7 @@ MIGRATIONS: tuple[Callable[[], str], ...] = (
     _fts_script,
     lambda: _SORT_INDEXES_V4,
     lambda: _WORKSPACE_V5 + (_USER_FTS_V5 if fts5_available() else ""),
+    lambda: _SORT_KEYS_V6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

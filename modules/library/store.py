@@ -1,8 +1,8 @@
 """Read side of the library: search with filters, sort and pagination; one entry; duplicates.
 
 Requests are parsed and turned into SQL conditions in `query.py`; facet counts are in `facets.py`.
-A page is read in two steps: the rowids of the page (only the sort keys are touched, so a sort over
-30k rows stays cheap), then the page's rows with their user data, usage and energy summary.
+A page is read in two steps: the rowids of the page (every sort has an index, so a first page is read
+in order, never sorted), then the page's rows with their user data, usage and energy summary.
 """
 
 from __future__ import annotations
@@ -63,12 +63,11 @@ def search(conn: sqlite3.Connection, q: SearchQuery) -> dict:
     share an `id`, and `copies` counts them), with the user's data and usage of its content."""
     conds = conditions(conn, q)
     sql_where, args = where(conds)
-    order, join = order_by(q)
     conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
     try:
         total = conn.execute(f"SELECT COUNT(*) FROM files{sql_where}", args).fetchone()[0]
         rowids = [r[0] for r in conn.execute(
-            f"SELECT files.rowid FROM files {join}{sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"SELECT files.rowid FROM files{sql_where} ORDER BY {order_by(q)} LIMIT ? OFFSET ?",
             [*args, q.page_size, q.start])]
         rows = {r["rowid"]: r for r in conn.execute(
             f"SELECT files.rowid AS rowid, {', '.join(_SUMMARY)}, "

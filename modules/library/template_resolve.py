@@ -1,6 +1,5 @@
-"""A preset or profile resolved for one indexed LoRA (the editor's "apply profile", the resolve route).
-
-Uses the LoRA's architecture and blocks as the index stored them, so no file is opened.
+"""A preset or profile resolved for one LoRA: an indexed one (the resolve route: architecture and blocks
+as the index stored them, no file opened) or a file (the nodes: the blocks of its header's keys).
 """
 
 from __future__ import annotations
@@ -10,7 +9,9 @@ import sqlite3
 
 from ..blocks.layouts import layout_for
 from ..blocks.presets import PRESET_STRATEGIES, vectors_for_preset
-from ..blocks.templates import TemplateError, is_template, template_vector
+from ..blocks.templates import FindProfile, TemplateError, is_template, resolve_item, template_vector
+from ..blocks.weights import blocks_of_modules
+from ..inspection.header import read_header
 from .profiles import get_profile_by_name, layout_blocks
 
 
@@ -58,3 +59,23 @@ def resolve(conn: sqlite3.Connection, preset: str, *, lora: str | None = None, c
         raise NotFound(f"preset: {preset!r} is neither a built-in preset ({', '.join(PRESET_STRATEGIES)}) "
                        "nor a saved profile")
     return {**out, "kind": "profile", "vectors": template_vector(profile, arch, blocks, name)}
+
+
+def file_blocks(path: str, arch: str) -> list[str]:
+    """The block ids of the LoRA file at `path` (from its header's keys; OSError/ValueError when unreadable)."""
+    return sorted(set(blocks_of_modules(arch, read_header(path).tensors).values()))
+
+
+def resolve_item_for_file(item, arch: str, path: str, find_profile: FindProfile):
+    """`blocks.templates.resolve_item` for the LoRA file at `path` (its header is read only for a template)."""
+    if not is_template(item.preset):
+        return item
+    return resolve_item(item, arch, file_blocks(path, arch), find_profile)
+
+
+def apply_template(item, profile: dict, arch: str, path: str):
+    """`item` with `profile` laid over the LoRA's blocks (explicit values of the item win)."""
+    vector = template_vector(profile, arch, file_blocks(path, arch), item.lora_name)
+    vector.update(item.vectors)
+    item.vectors = vector
+    return item

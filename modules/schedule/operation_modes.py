@@ -21,6 +21,7 @@ are reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .model import LoraItem
@@ -48,13 +49,21 @@ class OperationPlan:
     schedule_string: str = ""
 
 
-def plan_operation(internal: list[LoraItem], schedule_string: str | None, has_previous_hooks: bool) -> OperationPlan:
+def plan_operation(internal: list[LoraItem], schedule_string: str | None, has_previous_hooks: bool,
+                   resolve: Callable[[LoraItem], LoraItem] | None = None) -> OperationPlan:
     """Decide the mode and its effects. A malformed `schedule_string` raises ScheduleError in every
-    mode that reads it (all but EXTERNAL_B and EMPTY)."""
-    enabled = [item for item in internal if item.enabled]
+    mode that reads it (all but EXTERNAL_B and EMPTY).
+
+    `resolve` maps each item this node applies or writes (the node resolves profile presets with it,
+    so the output string carries their values); the upstream string's items are only resolved in the
+    modes that apply or re-write them (CHAIN, EXTERNAL_A)."""
+    same = resolve or (lambda item: item)
+    enabled = [same(item) for item in internal if item.enabled]
     text = schedule_string or ""
     has_string = bool(text.strip())
     upstream = [item for item in parse_schedule_string(text) if item.enabled] if has_string else []
+    if has_string and not has_previous_hooks:  # CHAIN, EXTERNAL_A
+        upstream = [same(item) for item in upstream]
 
     if enabled and has_string and has_previous_hooks:
         return OperationPlan(OVERRIDE, enabled, True, upstream + enabled,

@@ -114,7 +114,7 @@ def test_block_vectors_reach_the_hook(comfy_server, library):
 @pytest.mark.parametrize("config, message", [
     ([{**INK, "lora_name": "nope.safetensors"}], "'nope.safetensors' not found"),
     ([{**INK, "vectors": {"double_3": 0.5}}], "'double_3' is not a block"),
-    ([{**INK, "preset": "MAGIC"}], "unknown preset 'MAGIC'"),
+    ([{**INK, "preset": "MAGIC"}], "preset 'MAGIC' is neither a built-in preset"),
     ("[{not json", "schedule_config"),
     ([{**INK, "strength_model": "NaN"}], "strength_model"),
 ])

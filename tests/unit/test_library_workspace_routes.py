@@ -228,3 +228,38 @@ def test_usage_identifies_an_unindexed_file_like_the_scanner(tmp_path, lib):
         assert before == indexed
         assert usage.record_paths(conn, [str(lib.loras / FILES[0][0]), str(tmp_path / "gone.safetensors")]) == 1
         assert conn.execute("SELECT use_count FROM usage WHERE id = ?", (indexed[FILES[0][0]],)).fetchone()[0] == 1
+
+
+async def test_usage_and_energy_sorts_follow_moves_and_match_a_brute_force_order(client, lib):
+    """The sort keys copied onto the files (schema v6) agree with the usage and energy tables at every offset,
+    also after a used file is moved (a new row) and energy arrives later."""
+    ids = await _ids(client)
+    with closing(client.group.library.connect()) as conn:
+        usage.record_uses(conn, [ids["styles/ember_sd15.safetensors"]] * 2 + [ids["fable_sd15.safetensors"]], 50.0)
+        usage.record_uses(conn, [ids["characters/aiko_sdxl.safetensors"]], 60.0)
+    (lib.loras / "moved").mkdir()
+    (lib.loras / "styles/ember_sd15.safetensors").rename(lib.loras / "moved/ember_sd15.safetensors")
+    await _rescan(client)
+    for name in ("characters/bram_sd15.safetensors", "fable_sd15.safetensors"):
+        assert (await client.get(f"/mad-nodes/library/entry/{ids[name]}/energy")).status == 200
+    items = (await _search(client))["items"]
+    assert {i["name"]: i["use_count"] for i in items}.get("moved/ember_sd15.safetensors") == 2
+
+    def key(item, sort):
+        if sort == "balance":
+            return item["energy"]["balance"] if item["energy"] else None
+        return item[sort] or None
+
+    for sort in ("last_used", "use_count", "balance"):
+        for order in ("asc", "desc"):
+            valued = sorted((i for i in items if key(i, sort) is not None),
+                            key=lambda i, s=sort: (key(i, s), i["name"].casefold()), reverse=order == "desc")
+            rest = sorted((i for i in items if key(i, sort) is None), key=lambda i: i["name"].casefold(),
+                          reverse=order == "desc")
+            expected = [i["name"] for i in valued + rest]
+            for size in (1, 4):
+                got = []
+                for offset in range(0, len(FILES), size):
+                    got += [i["name"] for i in (await _search(client, sort=sort, order=order, offset=str(offset),
+                                                              page_size=str(size)))["items"]]
+                assert got == expected, (sort, order, size)
