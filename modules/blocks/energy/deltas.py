@@ -5,9 +5,10 @@ What each adapter contributes (ComfyUI `comfy/weight_adapter/*.py`, strength 1),
 - LoRA / LoCon (kohya, PEFT, diffusers): ΔW = (α/r)·U·D with U = up.flatten(1), D = down.flatten(1)
   (a Tucker `lora_mid` is folded into D). ‖ΔW‖² = s²·Σ((UᵀU)⊙(DDᵀ)) and
   ⟨ΔW₁,ΔW₂⟩ = s₁s₂·Σ((U₁ᵀU₂)⊙(D₁D₂ᵀ)): only r×r matrices, ΔW is never built.
-- LoHa: ΔW = (α/r)·(w1a·w1b)⊙(w2a·w2b) = (α/r)·P·Q with the face-splitting products
-  P[i,(a,b)] = w1a[i,a]·w2a[i,b], Q[(a,b),j] = w1b[a,j]·w2b[b,j]: an exact rank r1·r2 form handled
-  like LoRA. For large ranks (where that is dearer) ΔW is rebuilt in row chunks of ≤ 2²⁰ values.
+- LoHa: ΔW = (α/r)·(w1a·w1b)⊙(w2a·w2b). ‖ΔW‖² comes from `hadamard.py` (a symmetric Gram form for
+  small ranks, ΔW rebuilt in cache-sized tiles otherwise). Inner products use the face-splitting
+  form (α/r)·P·Q, P[i,(a,b)] = w1a[i,a]·w2a[i,b], Q[(a,b),j] = w1b[a,j]·w2b[b,j], an exact rank
+  r1·r2 form handled like LoRA, where it is cheaper than rebuilding ΔW in row chunks.
 - LoKr: ΔW = s·kron(w1, w2), w1/w2 full or factored, s = α/dim only when a factor is factored
   (ComfyUI's rule). ‖ΔW‖ = s·‖w1‖·‖w2‖; ⟨kron(a,b),kron(c,d)⟩ = ⟨a,c⟩⟨b,d⟩ when shapes agree,
   otherwise row chunks.
@@ -30,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+
+from .hadamard import hadamard_sq_norm
 
 CHUNK_VALUES = 1 << 20  # values of ΔW materialised at once when a module has to be rebuilt
 
@@ -114,7 +117,19 @@ class LoHa(Delta):
     scale: float = 1.0
 
     def sq_norm(self) -> float:
-        return sum(_dot(c, c) for c in iter_chunks(self, 0, self.rows))
+        return self.scale**2 * hadamard_sq_norm(self.w1a, self.w1b, self.w2a, self.w2b)
+
+    def low_rank(self) -> LowRank | None:
+        """(w1a·w1b) ⊙ (w2a·w2b) = P·Q with P[i,(a,b)] = w1a[i,a]·w2a[i,b] and Q[(a,b),j] = w1b[a,j]·w2b[b,j]
+        (face-splitting products): an exact low-rank form of rank r1·r2, for inner products with other
+        low-rank deltas. None when its Gram matrices ((rows+cols)·(r1·r2)² operations) cost more than
+        rebuilding ΔW (rows·cols·(r1+r2))."""
+        rows, cols, r1, r2 = self.rows, self.cols, self.w1a.shape[1], self.w2a.shape[1]
+        if (rows + cols) * (r1 * r2) ** 2 > rows * cols * (r1 + r2):
+            return None
+        p = (self.w1a[:, :, None] * self.w2a[:, None, :]).reshape(rows, r1 * r2)
+        q = (self.w1b[:, None, :] * self.w2b[None, :, :]).reshape(r1 * r2, cols)
+        return LowRank("loha", rows, cols, up=p, down=q, scale=self.scale, approximate=self.approximate)
 
     def dense_rows(self, start: int, stop: int) -> torch.Tensor:
         m1 = self.w1a[start:stop] @ self.w1b
@@ -204,14 +219,7 @@ def build_delta(name: str, parts: dict[str, str], load: Loader) -> list[Delta]:
 
 
 def _loha(w1a, w1b, w2a, w2b, scale: float, approximate: bool) -> Delta:
-    """(w1a·w1b) ⊙ (w2a·w2b) = P·Q with P[i,(a,b)] = w1a[i,a]·w2a[i,b] and Q[(a,b),j] = w1b[a,j]·w2b[b,j]
-    (face-splitting products): an exact low-rank form of rank r1·r2. Used when its Gram matrices
-    ((rows+cols)·(r1·r2)² operations) are cheaper than rebuilding ΔW (rows·cols·(r1+r2))."""
-    rows, cols, r1, r2 = w1a.shape[0], w1b.shape[1], w1a.shape[1], w2a.shape[1]
-    if (rows + cols) * (r1 * r2) ** 2 <= rows * cols * (r1 + r2):
-        p = (w1a[:, :, None] * w2a[:, None, :]).reshape(rows, r1 * r2)
-        q = (w1b[:, None, :] * w2b[None, :, :]).reshape(r1 * r2, cols)
-        return LowRank("loha", rows, cols, up=p, down=q, scale=scale, approximate=approximate)
+    rows, cols = w1a.shape[0], w1b.shape[1]
     return LoHa("loha", rows, cols, w1a=w1a, w1b=w1b, w2a=w2a, w2b=w2b, scale=scale, approximate=approximate)
 
 
@@ -242,6 +250,8 @@ def inner(a: Delta, a_rows: tuple[int, int], b: Delta, b_rows: tuple[int, int]) 
     if a.cols != b.cols or a_rows[1] - a_rows[0] != b_rows[1] - b_rows[0]:
         raise ValueError(f"shape mismatch: {a.kind} {a.rows}x{a.cols} rows {a_rows} vs "
                          f"{b.kind} {b.rows}x{b.cols} rows {b_rows}")
+    a = (a.low_rank() or a) if isinstance(a, LoHa) else a
+    b = (b.low_rank() or b) if isinstance(b, LoHa) else b
     if isinstance(a, LowRank) and isinstance(b, LowRank):
         ua, ub = a.up[a_rows[0]:a_rows[1]], b.up[b_rows[0]:b_rows[1]]
         return a.scale * b.scale * _dot(ua.T @ ub, a.down @ b.down.T)

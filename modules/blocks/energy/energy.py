@@ -38,13 +38,16 @@ def stats_from_factors(factors: LoraFactors) -> dict:
     return stats
 
 
-def compute_stats(path: str | Path, arch: str) -> dict:
+def compute_stats(path: str | Path, arch: str, *, version: tuple[int, int] | None = None) -> dict:
     """Per-block energy stats of the LoRA at `path` for architecture `arch` (JSON-serialisable).
 
     Keys: energy_distribution, block_norms, total_norm, block_metadata {label, group, tag, section},
     input_ratio, mid_ratio, output_ratio, sparsity, balance, clip_contribution, approximate (DoRA /
     GLoRA present: the low-rank part is measured, the base-dependent part is not),
     approximate_modules, unmeasured {count, examples}, adapter_counts. See `stats.py` for definitions.
-    Tensors are read one module at a time with safetensors; memory stays near one module's factors.
+    Tensors are read one module at a time with plain reads (`reader.py`); memory stays near one
+    module's factors, whatever the file's size. `version=(size, mtime_ns)` pins the file version the
+    caller keys the result by: a file that is another version, or changes while it is read, raises
+    `FileChangedError` (an OSError) instead of giving a result for mixed or newer bytes.
     """
-    return stats_from_factors(load_factors(path, arch, keep_deltas=False))
+    return stats_from_factors(load_factors(path, arch, keep_deltas=False, version=version))

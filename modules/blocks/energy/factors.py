@@ -1,4 +1,4 @@
-"""Read a LoRA file's modules lazily (`safetensors.safe_open`) and turn them into ΔW objects per block."""
+"""Read a LoRA file's modules one at a time (`reader.TensorReader`) and turn them into ΔW objects per block."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from safetensors import safe_open
-
 from ..layouts import block_of_module, module_of_key, normalise_module
 from .batched import LowRankNorms
 from .deltas import Delta, Unmeasurable, build_delta, is_plain_lora, lora_factors
+from .reader import TensorReader
 from .targets import Target, target_of_module
 
 log = logging.getLogger(__name__)
@@ -65,17 +64,33 @@ def group_modules(keys) -> dict[str, dict[str, str]]:
     return dict(modules)
 
 
-def load_factors(path: str | Path, arch: str, keep_deltas: bool = True) -> LoraFactors:
+_FULL_PARTS = frozenset({"diff", "diff_b", "w_norm", "b_norm"})
+
+
+def _streamed_full(parts: dict[str, str]) -> list[tuple[str, str]]:
+    """[(kind, key)] of a full-diff module measured straight from the file (norms only): its weight
+    and bias diffs, which may be as large as the base weight."""
+    if not parts.keys() <= _FULL_PARTS:
+        return []
+    weight = parts.get("diff", parts.get("w_norm"))
+    bias = parts.get("diff_b", parts.get("b_norm"))
+    return [(kind, key) for kind, key in (("full", weight), ("bias", bias)) if key is not None]
+
+
+def load_factors(path: str | Path, arch: str, keep_deltas: bool = True,
+                 version: tuple[int, int] | None = None) -> LoraFactors:
     """Open `path` and build every module's ΔW, reading each tensor once.
 
     With `keep_deltas=False` only the norms are kept: plain LoRA modules are then measured in batches
-    of same-shaped modules (`batched.py`), other adapters one by one, and memory stays bounded by the
-    batch budget plus one module's factors.
+    of same-shaped modules (`batched.py`), full diffs streamed from the file in row chunks, other
+    adapters one by one, and memory stays bounded by the batch budget plus one module's factors.
+    `version=(size, mtime_ns)` pins the file version expected; a file that is another version, or
+    changes while it is read, raises `reader.FileChangedError` (no result for a mixed read).
     """
     path = str(path)
     batch = None if keep_deltas else LowRankNorms()
-    with safe_open(path, framework="pt", device="cpu") as f:
-        keys = list(f.keys())
+    with TensorReader(path, version) as f:
+        keys = f.keys()
         factors = LoraFactors(path, arch, keys)
         counts: dict[str, int] = defaultdict(int)
         pending: list[tuple[str, str, Target, bool]] = []  # batched modules, in file order
@@ -83,6 +98,14 @@ def load_factors(path: str | Path, arch: str, keep_deltas: bool = True) -> LoraF
             module = normalise_module(name)
             block = block_of_module(arch, module)
             try:
+                streamed = _streamed_full(parts) if not keep_deltas else []
+                if streamed:
+                    target = target_of_module(arch, module)
+                    for kind, key in streamed:
+                        t = Target(target.name + "#bias", target.units) if kind == "bias" else target
+                        if not _record(factors, counts, name, block, t, kind, f.sq_norm_rows(key), False, None):
+                            break
+                    continue
                 if batch is not None and is_plain_lora(parts):
                     batch.add(name, *lora_factors(name, parts, f.get_tensor))
                     pending.append((name, block, target_of_module(arch, module), "dora_scale" in parts))
@@ -98,6 +121,7 @@ def load_factors(path: str | Path, arch: str, keep_deltas: bool = True) -> LoraF
                 if not _record(factors, counts, name, block, t, delta.kind, delta.sq_norm(), delta.approximate,
                                delta if keep_deltas else None):
                     break
+        f.verify()
     if batch is not None:
         norms = batch.finish()
         for name, block, target, approximate in pending:

@@ -1,0 +1,152 @@
+"""Energy bench: exact block energy of LoHa / LoKr / full-diff LoRAs against naive materialisation.
+
+    .comfyhost/venv/bin/python bench/energy_adapters.py [--dir DIR] [--cases loha32,loha16,lokr,full] [--repeat 3]
+
+Files (the test kit's factory, fp16, SDXL UNet, every attention/feed-forward layer unless said):
+  loha32 / loha16  LoHa rank 32 / 16, 722 modules, 2.2 G weight elements (the issue's case)
+  lokr             LoKr (factored w2), 722 modules
+  full             full-weight diff of the compact layer set (132 modules, 0.28 G elements)
+For each: `compute_stats` (best of --repeat) against the naive way measured in the same run (read the
+tensors with safe_open, build every ΔW whole in float32, sum its squares in float64; best of 2), at
+torch's default thread count; the two totals' relative difference; peak memory of one compute_stats
+in a fresh child process (VmHWM above the RSS before the call). Targets (issue 14): loha32 <= 3 s and
+loha16 <= 1.5 s on 2 cores, each >= 1.5x faster than naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
+import torch  # noqa: E402
+from lora_weights_builder.modules.blocks.energy import compute_stats  # noqa: E402
+from lora_weights_builder.modules.blocks.energy.factors import group_modules  # noqa: E402
+from safetensors import safe_open  # noqa: E402
+
+CASES = {
+    "loha32": dict(adapter="loha", rank=32, modules="all"),
+    "loha16": dict(adapter="loha", rank=16, modules="all"),
+    "lokr": dict(adapter="lokr", rank=16, modules="all"),
+    "full": dict(adapter="full", rank=1, modules="compact", max_modules=10_000),
+}
+
+
+def naive_delta(f, parts: dict[str, str]) -> torch.Tensor:
+    """ΔW of one module built whole in float32 (ComfyUI's formulas, strength 1)."""
+    get = lambda p: f.get_tensor(parts[p]).float()  # noqa: E731
+    alpha = float(f.get_tensor(parts["alpha"])) if "alpha" in parts else None
+    if "hada_w1_a" in parts:
+        scale = alpha / get("hada_w1_b").shape[0] if alpha is not None else 1.0
+        return scale * (get("hada_w1_a") @ get("hada_w1_b")) * (get("hada_w2_a") @ get("hada_w2_b"))
+    if "lokr_w1" in parts:
+        if "lokr_w2" in parts:
+            w2, scale = get("lokr_w2"), 1.0
+        else:
+            w2 = get("lokr_w2_a") @ get("lokr_w2_b")
+            scale = alpha / get("lokr_w2_b").shape[0] if alpha is not None else 1.0
+        return scale * torch.kron(get("lokr_w1"), w2.flatten(1))
+    if "diff" in parts:
+        return get("diff").flatten(1)
+    raise ValueError(f"naive baseline does not know parts {sorted(parts)}")
+
+
+def naive_total(path: Path) -> tuple[float, int]:
+    """(Σ‖ΔW‖², ΔW elements) the naive way."""
+    total, elements = 0.0, 0
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        for parts in group_modules(f.keys()).values():
+            dw = naive_delta(f, parts)
+            elements += dw.numel()
+            total += float(dw.double().square().sum())
+            if "diff_b" in parts:
+                total += float(f.get_tensor(parts["diff_b"]).double().square().sum())
+    return total, elements
+
+
+def best_of(fn, repeat: int):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, result
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith(field + ":")).split()[1]) / 1024
+
+
+def energy_child(path: str) -> None:
+    compute_stats(path, "SDXL")
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _status_mb("VmRSS")
+    compute_stats(path, "SDXL")
+    print(json.dumps({"before": before, "peak": _status_mb("VmHWM")}))
+
+
+def bench_case(work: Path, name: str, repeat: int) -> None:
+    from lwb_testkit.lora_factory import make_lora
+
+    spec = CASES[name]
+    path = work / f"sdxl_{name}.safetensors"
+    if not path.exists():
+        t = time.perf_counter()
+        make_lora(path, "SDXL", "kohya", spec["adapter"], rank=spec["rank"], alpha=spec["rank"] / 2,
+                  modules=spec["modules"], text_encoder=False, max_modules=spec.get("max_modules"))
+        size_mb = path.stat().st_size / 2**20
+        print(f"[{name}] generated {path.name} ({size_mb:.0f} MB) in {time.perf_counter() - t:.1f}s")
+    path.read_bytes()  # warm the page cache
+    ours_s, stats = best_of(lambda: compute_stats(path, "SDXL"), repeat)
+    naive_s, (naive, elements) = best_of(lambda: naive_total(path), 2)
+    ours = stats["total_norm"] ** 2
+    modules = sum(stats["adapter_counts"].values())
+    print(f"[{name}] {modules} modules, {elements / 1e9:.2f} G weight elements; "
+          f"torch threads {torch.get_num_threads()}: "
+          f"compute_stats {ours_s:.2f}s, naive float32 materialisation {naive_s:.2f}s = "
+          f"{naive_s / ours_s:.2f}x faster (target >= 1.5x); totals agree to {abs(ours - naive) / naive:.1e} relative")
+    out = subprocess.run([sys.executable, __file__, "--energy-child", str(path)], capture_output=True, text=True,
+                         check=True)
+    mem = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"[{name}] compute_stats peak memory: +{mem['peak'] - mem['before']:.0f} MB above {mem['before']:.0f} MB "
+          f"(file {path.stat().st_size / 2**20:.0f} MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=None, help="keep the generated files here")
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--energy-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.energy_child:
+        energy_child(args.energy_child)
+        return
+    work = args.dir or Path(tempfile.mkdtemp(prefix="lwb_bench_energy_"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
+    try:
+        for name in args.cases.split(","):
+            bench_case(work, name, args.repeat)
+    finally:
+        if args.dir is None:
+            shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
