@@ -4,10 +4,12 @@
   written: an unchanged rescan is one `scandir` per folder and no database write.
 - New and changed files are read (`facts.read_facts`) and upserted in batches, each batch one
   transaction, so readers always see whole rows and a killed scan loses at most one batch.
-- Deletions happen only after a *complete* walk, in one final transaction: a scan that is killed or
-  stopped halfway removes nothing, and the next scan skips every file the killed one already stored
-  (it resumes where it stopped). A root that is configured but missing (an unplugged drive, a NAS
-  that is down) keeps its rows; rows of roots that are no longer configured are removed.
+- Deletions happen only after a *complete* walk, in one final transaction: a scan that is killed,
+  stopped or fails halfway removes nothing, and the next scan skips every file the killed one already
+  stored (it resumes where it stopped). A root that is configured but missing (an unplugged drive, a NAS
+  that is down) keeps its rows, and so does every row under a folder that could not be listed (a flaky
+  network share): both are reported (`offline_roots`, `unlisted_folders`). Rows of roots that are no
+  longer configured are removed.
 - A moved or renamed file is a new path with a known content id: reported as moved.
 - Profiles and energy results live in other tables; a scan never touches them.
 """
@@ -47,6 +49,7 @@ class ScanReport:
     complete: bool = False
     roots: list[str] = field(default_factory=list)
     offline_roots: list[str] = field(default_factory=list)
+    unlisted_folders: list[str] = field(default_factory=list)  # could not be listed: their rows are kept
     seen: int = 0
     unchanged: int = 0
     read: int = 0
@@ -124,7 +127,7 @@ class Scanner:
                 report.offline_roots.append(root)
                 continue
             folder_errors: list[str] = []
-            for item in walk_root(root, folder_errors):
+            for item in walk_root(root, folder_errors, report.unlisted_folders):
                 if self.should_stop():
                     stopped = True
                     break
@@ -180,7 +183,9 @@ class Scanner:
     def _finish(self, known: dict[str, tuple], seen: set[str], new_ids: dict[str, str]) -> None:
         """Remove rows of files gone from online roots and of roots no longer configured; count moves."""
         online = set(self.roots) - set(self.report.offline_roots)
-        gone = [p for p, old in known.items() if p not in seen and (old[4] in online or old[4] not in self.roots)]
+        unlisted = tuple(os.path.join(folder, "") for folder in self.report.unlisted_folders)
+        gone = [p for p, old in known.items() if p not in seen and (old[4] in online or old[4] not in self.roots)
+                and not p.startswith(unlisted)]
         gone_ids, added_ids = Counter(known[p][3] for p in gone), Counter(new_ids.values())
         self.report.moved = sum(min(n, gone_ids[i]) for i, n in added_ids.items())
         self.report.added = len(new_ids) - self.report.moved

@@ -49,8 +49,9 @@ def _folder_files(names: dict[str, os.DirEntry], stem: str) -> tuple[str, str | 
     return "|".join(parts), preview
 
 
-def walk_root(root: str, errors: list[str]) -> Iterator[SeenFile]:
-    """Every LoRA file under `root` (depth-first, sorted). Unreadable folders go to `errors`."""
+def walk_root(root: str, errors: list[str], unlisted: list[str] | None = None) -> Iterator[SeenFile]:
+    """Every LoRA file under `root` (depth-first, sorted). Unreadable folders go to `errors`, and their
+    paths to `unlisted`: the files under them were not seen, which does not mean they are gone."""
     visited: set[str] = set()
     stack = [root]
     while stack:
@@ -64,6 +65,8 @@ def walk_root(root: str, errors: list[str]) -> Iterator[SeenFile]:
                 entries = list(it)
         except OSError as err:
             errors.append(f"{folder}: cannot list folder: {err.strerror or err}")
+            if unlisted is not None:
+                unlisted.append(folder)
             continue
         names = {e.name: e for e in entries}
         subdirs = []

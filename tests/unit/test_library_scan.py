@@ -4,11 +4,13 @@ import os
 import shutil
 from contextlib import closing
 
+import pytest
 from lora_weights_builder.modules.arch.detect import detect_architecture
 from lora_weights_builder.modules.inspection.header import read_header
 from lora_weights_builder.modules.inspection.sidecars import load_metadata_sidecar
 from lora_weights_builder.modules.library import store
 from lora_weights_builder.modules.library.entry_facts import detect
+from lora_weights_builder.modules.library.scanner import Scanner
 from lora_weights_builder.modules.library.structure import StructureCache
 from lwb_testkit.demo_library import make_demo_library
 from lwb_testkit.library_index import library, rows, scan, table, tiny_lora
@@ -166,3 +168,67 @@ def test_one_scan_at_a_time(tmp_path):
     assert lib.status()["scans_started"] == 1
     with closing(lib.connect()) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _three_loras(tmp_path):
+    root = tmp_path / "loras"
+    tiny_lora(root / "a" / "x.safetensors", seed=1)
+    tiny_lora(root / "b" / "y.safetensors", seed=2)
+    tiny_lora(root / "b" / "z.safetensors", seed=3)
+    lib = library(tmp_path, root)
+    assert scan(lib)["complete"] and set(rows(lib)) == {"a/x.safetensors", "b/y.safetensors", "b/z.safetensors"}
+    return root, lib
+
+
+def _scan_with(lib, root, should_stop):
+    with closing(lib.connect()) as conn:
+        return Scanner(conn, [str(root)], should_stop=should_stop).run()
+
+
+def test_rows_under_a_folder_that_cannot_be_listed_are_kept_and_reported(tmp_path):
+    """A subfolder that fails to list mid-scan (here: replaced by a file once the walk is under way, as a
+    flaky share answers) is not a deletion: its rows stay and the report names it. Once a complete scan
+    sees the folder gone, they go."""
+    root, lib = _three_loras(tmp_path)
+    calls = []
+
+    def replace_b_with_a_file():
+        if not calls:
+            shutil.move(root / "b", tmp_path / "b_away")
+            (root / "b").write_text("not a folder any more")
+        calls.append(1)
+        return False
+
+    report = _scan_with(lib, root, replace_b_with_a_file)
+    assert report.complete and report.removed == 0
+    assert report.unlisted_folders == [str(root / "b")]
+    assert any("cannot list folder" in e for e in report.errors)
+    assert set(rows(lib)) == {"a/x.safetensors", "b/y.safetensors", "b/z.safetensors"}
+    assert report.to_dict()["unlisted_folders"] == [str(root / "b")], "the scan status (last_scan) carries it"
+    report = scan(lib)  # now 'b' lists fine: it is a file, the folder is really gone
+    assert report["unlisted_folders"] == [] and report["removed"] == 2 and set(rows(lib)) == {"a/x.safetensors"}
+
+
+def test_a_stopped_scan_removes_nothing(tmp_path):
+    root, lib = _three_loras(tmp_path)
+    (root / "b" / "z.safetensors").unlink()  # really gone, but the scan will not see the whole library
+    report = _scan_with(lib, root, lambda: True)
+    assert not report.complete and report.removed == 0
+    assert set(rows(lib)) == {"a/x.safetensors", "b/y.safetensors", "b/z.safetensors"}
+
+
+def test_a_failed_scan_removes_nothing(tmp_path):
+    root, lib = _three_loras(tmp_path)
+    (root / "b" / "z.safetensors").unlink()
+    calls = []
+
+    def fail_on_second_file():
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        return False
+
+    with pytest.raises(OSError):
+        _scan_with(lib, root, fail_on_second_file)
+    assert set(rows(lib)) == {"a/x.safetensors", "b/y.safetensors", "b/z.safetensors"}
+    assert scan(lib)["removed"] == 1, "the next complete scan removes what is really gone"

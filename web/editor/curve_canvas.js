@@ -7,7 +7,7 @@
  * Edits are reported through `onEdit(points, commit)`; commit=true marks an undo step.
  */
 
-import { staircase } from "../lib/curves.js";
+import { evaluationStrengths, evenEvaluations, staircaseBars } from "../lib/sampling_preview.js";
 import { addPoint, deletePoints, movePoints, pointsInBox, snapValue } from "../lib/curve_edit.js";
 import { drawAllCurves, drawGrid, drawHandles, drawStaircase, fitView, toPxX, toPxY, toWorldX, toWorldY } from "./curve_draw.js";
 
@@ -36,7 +36,8 @@ export class CurveCanvas {
     this.selection = new Set();
     this.snap = 0.05;
     this.snapOn = true;
-    this.steps = 20;
+    /** the model evaluations the staircase is drawn at @type {import("../lib/sampling_preview.js").Evaluation[]} */
+    this.evaluations = evenEvaluations(20);
     this.view = fitView([], 1, 1);
     this.fitted = false;
     /** @type {{x0: number, y0: number, x1: number, y1: number} | null} */
@@ -112,8 +113,9 @@ export class CurveCanvas {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     drawGrid(ctx, this.view, true);
     const item = this.activeItem();
-    if (item && item.enabled && this.steps >= 1) {
-      drawStaircase(ctx, this.view, staircase(item.points, this.steps), item.color);
+    if (item && item.enabled && this.evaluations.length) {
+      const values = evaluationStrengths(item.points, this.evaluations);
+      drawStaircase(ctx, this.view, staircaseBars(this.evaluations, values), item.color);
     }
     drawAllCurves(ctx, this.view, this.items, this.active);
     if (item) drawHandles(ctx, this.view, item, this.selection);

@@ -103,30 +103,30 @@ export function drawHandles(ctx, v, item, selection) {
 }
 
 /**
- * The strength each sampling step will receive (evenly spaced step percents), as held bars.
- * @param {CanvasRenderingContext2D} ctx @param {View} v @param {number[]} values @param {string} color
+ * The strength each model evaluation will receive, as held bars from its sigma percent to the next one's.
+ * @param {CanvasRenderingContext2D} ctx @param {View} v @param {{x0: number, x1: number, value: number}[]} bars
+ * @param {string} color
  */
-export function drawStaircase(ctx, v, values, color) {
-  const n = values.length;
+export function drawStaircase(ctx, v, bars, color) {
   ctx.save();
   ctx.fillStyle = color;
   ctx.globalAlpha = 0.18;
   const zero = toPxY(v, 0);
-  values.forEach((value, i) => {
-    const xa = toPxX(v, i / n);
-    const xb = toPxX(v, (i + 1) / n);
+  for (const { x0, x1, value } of bars) {
+    const xa = toPxX(v, x0);
+    const xb = toPxX(v, x1);
     const y = toPxY(v, value);
-    ctx.fillRect(xa, Math.min(y, zero), xb - xa - 1, Math.abs(zero - y));
-  });
+    ctx.fillRect(xa, Math.min(y, zero), Math.max(1, xb - xa - 1), Math.abs(zero - y));
+  }
   ctx.globalAlpha = 0.9;
   ctx.strokeStyle = color;
   ctx.setLineDash([2, 2]);
   ctx.beginPath();
-  values.forEach((value, i) => {
+  for (const { x0, x1, value } of bars) {
     const y = toPxY(v, value);
-    ctx.moveTo(toPxX(v, i / n), y);
-    ctx.lineTo(toPxX(v, (i + 1) / n), y);
-  });
+    ctx.moveTo(toPxX(v, x0), y);
+    ctx.lineTo(toPxX(v, x1), y);
+  }
   ctx.stroke();
   ctx.restore();
 }

@@ -9,7 +9,7 @@
 import { activeProfile, cloneModel, createProfile, deleteProfile, duplicateProfile, freeName, newItem,
   readConfig, renameProfile, switchProfile, writeConfig } from "../lib/config_model.js";
 import { resample } from "../lib/curve_edit.js";
-import { staircase } from "../lib/curves.js";
+import { DEFAULT_SAMPLING, evaluationStrengths, evenEvaluations, familyOfArch } from "../lib/sampling_preview.js";
 import { serializeSchedule } from "../lib/schedule.js";
 import { UndoStack } from "../lib/undo.js";
 import { CurveCanvas } from "./curve_canvas.js";
@@ -25,6 +25,7 @@ import { ensureStyles } from "./styles.js";
  * @typedef {import("../lib/config_model.js").EditorItem} EditorItem
  * @typedef {{model: ConfigModel, api: import("../lib/api.js").EditorApi,
  *   cache: import("../lib/metadata_cache.js").MetadataCache, ckptName: string | null,
+ *   sampling?: import("../lib/sampling_preview.js").Sampling | null,
  *   onSave: (model: ConfigModel) => void, onClose?: () => void}} EditorOptions
  */
 
@@ -36,7 +37,19 @@ export class EditorDialog {
     this.model = cloneModel(options.model);
     this.undo = new UndoStack(writeConfig(this.model));
     this.selected = this.items().length ? 0 : -1;
-    this.steps = 20;
+    /** the staircase's sampling: the graph's KSampler, else defaults; the user may change it here */
+    this.sampling = { ...(options.sampling ?? DEFAULT_SAMPLING) };
+    this.steps = this.sampling.steps;
+    /** "auto" (the graph checkpoint's family) or a family id */
+    this.familyChoice = "auto";
+    /** @type {string | null} the checkpoint's family, once known */
+    this.ckptFamily = null;
+    /** @type {import("../lib/sampling_preview.js").Evaluation[]} */
+    this.evaluations = evenEvaluations(this.steps);
+    /** the evaluations come from ComfyUI's sampler (false: evenly spaced stand-in) */
+    this.exact = false;
+    this.previewNote = "loading ComfyUI's schedule…";
+    this.previewKey = "";
     /** @type {any} */
     this.config = {};
     /** @type {Map<string, any>} inspect answers (or {pending}/{failed}) by LoRA name */
@@ -49,6 +62,7 @@ export class EditorDialog {
     this.build();
     this.refresh();
     options.api.config().then((config) => { this.config = config; if (!this.closed) this.renderPanel(); });
+    this.loadPreviewOptions();
     this.loadInspect();
   }
 
@@ -84,9 +98,18 @@ export class EditorDialog {
       onCommit: (v) => { activeProfile(this.model).settings.snap = v; this.commit("snap interval"); } });
     snapInput.dataset.role = "snap";
     this.snapInput = snapInput;
-    const stepsInput = numberInput({ value: this.steps, min: 1, max: 150, step: 1,
-      onCommit: (v) => { this.steps = Math.round(v); this.refreshCanvas(); } });
+    const stepsInput = numberInput({ value: this.steps, min: 1, max: 200, step: 1,
+      onCommit: (v) => { this.steps = Math.round(v); this.sampling.steps = this.steps; this.loadEvaluations(); } });
     stepsInput.dataset.role = "steps";
+    this.familySelect = h("select", { dataset: { role: "preview-family" }, title: "model family of the staircase",
+      on: { change: () => { this.familyChoice = this.familySelect.value; this.loadEvaluations(); } } },
+    h("option", { value: "auto", text: "auto" }));
+    this.samplerSelect = h("select", { dataset: { role: "preview-sampler" }, title: "sampler",
+      on: { change: () => { this.sampling.sampler = this.samplerSelect.value; this.loadEvaluations(); } } },
+    h("option", { value: this.sampling.sampler, text: this.sampling.sampler }));
+    this.schedulerSelect = h("select", { dataset: { role: "preview-scheduler" }, title: "scheduler",
+      on: { change: () => { this.sampling.scheduler = this.schedulerSelect.value; this.loadEvaluations(); } } },
+    h("option", { value: this.sampling.scheduler, text: this.sampling.scheduler }));
     const side = h("div", { className: "lwb-side" },
       h("div", { className: "lwb-field" }, this.snapToggle, h("label", { text: "Snap" }), snapInput),
       h("div", { className: "lwb-field" },
@@ -100,7 +123,8 @@ export class EditorDialog {
       h("button", { className: "lwb-btn lwb-danger", text: "Clear Metadata Cache", dataset: { action: "clear-cache" },
         on: { click: () => this.clearCache() } }));
     const main = h("div", { className: "lwb-main" }, this.keySink, this.canvasEl,
-      h("div", { className: "lwb-toolbar" }, h("label", { text: "Preview steps" }), stepsInput,
+      h("div", { className: "lwb-toolbar" }, h("label", { text: "Preview" }), this.familySelect, this.samplerSelect,
+        this.schedulerSelect, stepsInput, h("label", { text: "steps" }),
         h("button", { className: "lwb-btn", text: "Fit", on: { click: () => this.curves.fit() } }),
         h("button", { className: "lwb-btn", text: "Delete point(s)", on: { click: () => this.curves.deleteSelection() } }),
         this.selectionInfo,
@@ -132,14 +156,16 @@ export class EditorDialog {
   refreshCanvas() {
     const item = this.selectedItem();
     this.curves.snap = activeProfile(this.model).settings.snap;
-    this.curves.steps = this.steps;
+    this.curves.evaluations = this.evaluations;
     this.curves.setItems(this.items(), this.selected);
     if (item) {
-      const values = staircase(item.points, this.steps).map((v) => Math.round(v * 1000) / 1000);
-      this.stairText.textContent = `${item.lora_name}: multiplier per step (${this.steps} steps): ${values.join(", ")}`;
+      const values = evaluationStrengths(item.points, this.evaluations).map((v) => Math.round(v * 1000) / 1000);
+      const what = this.exact ? `per model evaluation (${this.previewNote})` : `per step (${this.steps} steps, ${this.previewNote})`;
+      this.stairText.textContent = `${item.lora_name}: multiplier ${what}: ${values.join(", ")}`;
     } else {
       this.stairText.textContent = "";
     }
+    this.stairText.dataset.exact = String(this.exact);
     let text;
     try {
       text = serializeSchedule(this.items()) || "(no enabled LoRA)";
@@ -208,6 +234,59 @@ export class EditorDialog {
         blocks: (change, commit) => { Object.assign(/** @type {EditorItem} */ (item), change); if (commit) this.commit("block weights"); },
       },
     }));
+  }
+
+  // ─── Staircase preview: ComfyUI's own schedule ───
+
+  /** Fill the family/sampler/scheduler menus and learn the checkpoint's family, then load the evaluations. */
+  async loadPreviewOptions() {
+    const { api, ckptName } = this.options;
+    const [options, arch] = await Promise.all([api.staircaseOptions().catch(() => null),
+      ckptName ? api.checkpointArch(ckptName) : Promise.resolve(null)]);
+    if (this.closed) return;
+    this.ckptFamily = familyOfArch(arch);
+    if (options) {
+      const fill = (/** @type {HTMLSelectElement} */ select, /** @type {string[]} */ values, /** @type {string} */ current) => {
+        select.replaceChildren(...values.map((v) => h("option", { value: v, text: v })));
+        select.value = values.includes(current) ? current : values[0];
+      };
+      fill(this.samplerSelect, options.samplers, this.sampling.sampler);
+      fill(this.schedulerSelect, options.schedulers, this.sampling.scheduler);
+      this.sampling.sampler = this.samplerSelect.value;
+      this.sampling.scheduler = this.schedulerSelect.value;
+      const auto = this.ckptFamily ? `auto: ${this.ckptFamily}` : "auto: SDXL (no checkpoint family)";
+      this.familySelect.replaceChildren(h("option", { value: "auto", text: auto }),
+        ...options.families.map((/** @type {string} */ f) => h("option", { value: f, text: f })));
+      this.familySelect.value = this.familyChoice;
+    }
+    this.loadEvaluations();
+  }
+
+  family() {
+    return this.familyChoice === "auto" ? this.ckptFamily ?? "SDXL" : this.familyChoice;
+  }
+
+  /** Ask the staircase route for the current settings; until it answers, evenly spaced steps stand in. */
+  async loadEvaluations() {
+    const request = { family: this.family(), ...this.sampling, steps: this.steps };
+    const key = JSON.stringify(request);
+    this.previewKey = key;
+    this.exact = false;
+    this.evaluations = evenEvaluations(this.steps);
+    this.previewNote = "evenly spaced until ComfyUI's schedule arrives";
+    this.refreshCanvas();
+    try {
+      const answer = await this.options.api.staircase(request);
+      if (this.closed || this.previewKey !== key) return;
+      this.evaluations = answer.evaluations;
+      this.exact = true;
+      this.previewNote = `${request.family} · ${request.sampler} · ${request.scheduler} · ${request.steps} steps · `
+        + `${answer.evaluations.length} evaluations, from ComfyUI's sampler`;
+    } catch (err) {
+      if (this.closed || this.previewKey !== key) return;
+      this.previewNote = `evenly spaced: ${/** @type {Error} */ (err).message}`;
+    }
+    this.refreshCanvas();
   }
 
   // ─── Edits ───

@@ -7,6 +7,7 @@
  */
 
 import { activeProfile, readConfig, writeConfig } from "../lib/config_model.js";
+import { graphSampling } from "../lib/sampling_preview.js";
 import { drawAllCurves, drawGrid, fitView } from "./curve_draw.js";
 import { h } from "./dom.js";
 import { EditorDialog } from "./editor_dialog.js";
@@ -122,6 +123,7 @@ export function attachScheduleWidget(node, deps) {
     }
     editor = new EditorDialog({
       model, api: deps.api, cache: await deps.cache(), ckptName: graphCheckpoint(node),
+      sampling: graphSampling(node.graph?._nodes ?? node.graph?.nodes ?? []),
       onSave: (saved) => {
         config.value = writeConfig(saved);
         config.callback?.(config.value);

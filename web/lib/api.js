@@ -7,6 +7,8 @@
  */
 
 export const DEFAULT_PAGE_SIZE = 50;
+/** Staircase answers kept per page (one per family/sampler/scheduler/steps/denoise asked). */
+export const STAIRCASE_MEMO = 32;
 
 /**
  * @typedef {(route: string, init?: RequestInit) => Promise<Response>} FetchFn
@@ -64,6 +66,10 @@ export class EditorApi {
     this.libraryAvailable = /** @type {boolean | null} */ (null);
     /** the role table never changes while the server runs @type {Promise<any> | undefined} */
     this.rolesPromise = undefined;
+    /** @type {Promise<any> | null} */
+    this.staircaseOptionsPromise = null;
+    /** staircase answers by request key, oldest first (bounded by STAIRCASE_MEMO) @type {Map<string, Promise<any>>} */
+    this.staircases = new Map();
   }
 
   /**
@@ -184,6 +190,41 @@ export class EditorApi {
     const response = await this.fetch("/mad-nodes/compositions", { method: "POST",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
     return answerOf(response, "keep composition");
+  }
+
+  /** Families, samplers and schedulers the staircase route accepts (`/mad-nodes/staircase/options`), fetched once. */
+  staircaseOptions() {
+    this.staircaseOptionsPromise ??= this.fetch("/mad-nodes/staircase/options")
+      .then((r) => answerOf(r, "staircase options"))
+      .catch((err) => { this.staircaseOptionsPromise = null; throw err; });
+    return this.staircaseOptionsPromise;
+  }
+
+  /**
+   * Every model evaluation of a sampling run (`POST /mad-nodes/staircase`, ComfyUI's own sampler), memoised;
+   * a failed request is not kept.
+   * @param {{family: string, sampler: string, scheduler: string, steps: number, denoise?: number}} request
+   * @returns {Promise<{evaluations: {sigma: number, percent: number, step: number}[], sigmas: number[]}>}
+   */
+  staircase(request) {
+    const key = JSON.stringify([request.family, request.sampler, request.scheduler, request.steps, request.denoise ?? 1]);
+    let answer = this.staircases.get(key);
+    if (!answer) {
+      answer = this.fetch("/mad-nodes/staircase", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(request) }).then((r) => answerOf(r, "staircase"));
+      answer.catch(() => this.staircases.delete(key));
+      this.staircases.set(key, answer);
+      while (this.staircases.size > STAIRCASE_MEMO) this.staircases.delete(/** @type {string} */ (this.staircases.keys().next().value));
+    }
+    return answer;
+  }
+
+  /** The architecture of a checkpoint (`/mad-nodes/check-compatibility` without a LoRA), or null. @param {string} ckptName */
+  async checkpointArch(ckptName) {
+    const response = await this.fetch(`/mad-nodes/check-compatibility?${new URLSearchParams({ ckpt_name: ckptName })}`)
+      .catch(() => null);
+    const body = response && response.ok ? await response.json().catch(() => null) : null;
+    return body && typeof body.ckpt_arch === "string" ? body.ckpt_arch : null;
   }
 
   /** The preview route of a LoRA (for `fetch`). @param {string} loraName */
