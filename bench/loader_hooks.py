@@ -110,7 +110,7 @@ def sample(model, positive_extra=None):
 def run_ours(node, loras, model):
     config = json.dumps([{"lora_name": name, "strength_model": 1.0, "strength_clip": 1.0, "enabled": True,
                           "points": [{"x": x, "y": y} for x, y in curve(i)]} for i, (name, _) in enumerate(loras)])
-    out, _, _, _ = node.process(config, model=model.clone())
+    out = node.process(config, model=model.clone())[0]
     sample(out)
 
 

@@ -10,6 +10,10 @@ policies are in modules/combiner; this file only gathers the inputs and applies 
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+from contextlib import closing
+
 import comfy.hooks
 import comfy.lora
 import folder_paths
@@ -20,7 +24,10 @@ from ..modules.combiner.engine import CombineInput, CombineResult, combine
 from ..modules.combiner.inputs import UnreadableLora, combine_inputs
 from ..modules.combiner.policies import DEFAULT_HEADROOM, POLICIES
 from ..modules.combiner.report import lora_config_text, outputs_dict, report_text
+from ..modules.combiner.response import combine_response
 from ..modules.combiner.stack import stack_items
+from ..modules.library import compositions, default_db_path
+from ..modules.library.schema import SchemaError, connect
 from ..modules.schedule.model import ScheduleError
 from ..modules.schedule.parse import parse_schedule_config, parse_schedule_string
 from ..modules.schedule.serialize import serialize_schedule
@@ -29,6 +36,7 @@ from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_lo
 from .scheduled_hooks import clip_with_hooks, model_with_hooks
 
 NAME = "LoRA Block-Weight Combiner"
+log = logging.getLogger(__name__)
 
 
 def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack) -> list[CombineInput]:
@@ -124,8 +132,21 @@ class LoraBlockWeightCombiner:
                                         outputs_dict(result, schedule), {i.name: i.path for i in inputs})
             except ValueError as err:
                 raise ValueError(f"{NAME}: {err}") from None
+        record_composition(inputs, policy, headroom, result)
         stack = [(item.lora_name, item.strength_model, item.strength_clip) for item in items]
         return (out_model, out_clip, hooks, schedule, lora_config_text(result), report_text(result), stack)
+
+
+def record_composition(inputs: list[CombineInput], policy: str, headroom: float, result: CombineResult) -> None:
+    """Add this run to the composition history (the library database in ComfyUI's user directory).
+
+    History is a convenience: a database that cannot be written is logged, it does not fail the run."""
+    request = {"loras": [i.item.to_config() for i in inputs], "policy": policy, "headroom": headroom}
+    try:
+        with closing(connect(default_db_path(folder_paths.get_user_directory()))) as conn:
+            compositions.record(conn, "node", request, combine_response(result, inputs))
+    except (sqlite3.Error, OSError, SchemaError) as err:
+        log.warning("%s: the composition could not be added to the history: %s", NAME, err)
 
 
 def config_set_store() -> ConfigSetStore:

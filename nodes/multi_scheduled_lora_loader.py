@@ -16,6 +16,7 @@ from ..modules.inspection.sidecars import unique_sorted_words
 from ..modules.schedule.model import ScheduleError
 from ..modules.schedule.operation_modes import plan_operation
 from ..modules.schedule.parse import parse_schedule_config
+from ..modules.schedule.prompt_tags import prompt_without_tags
 from .library_access import find_profile, record_usage
 from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_item_path, resolve_template
 from .scheduled_hooks import model_with_hooks
@@ -28,9 +29,12 @@ class MultiScheduledLoraLoader:
     DISPLAY_NAME = "Multi Scheduled LoRA Loader"
     CATEGORY = "advanced/hooks/scheduling"
     DESCRIPTION = ("Applies several LoRAs as hooks, each with a strength curve over the sampling run and "
-                   "per-block weights. MODEL works on its own; HOOKS goes to Set CLIP Hooks for the text encoder.")
-    RETURN_TYPES = ("MODEL", "HOOKS", "STRING", "STRING")
-    RETURN_NAMES = ("MODEL", "HOOKS", "schedule_string", "trigger_words")
+                   "per-block weights. MODEL works on its own; HOOKS goes to Set CLIP Hooks for the text encoder. "
+                   "schedule_string also takes prompt text with <lora:name:weight[:clip]> tags; prompt is that text "
+                   "without them; lora_stack lists the applied LoRAs for LORA_STACK nodes.")
+    # The seed's four outputs first and unchanged (saved workflows link them by index); new ones appended.
+    RETURN_TYPES = ("MODEL", "HOOKS", "STRING", "STRING", "LORA_STACK", "STRING")
+    RETURN_NAMES = ("MODEL", "HOOKS", "schedule_string", "trigger_words", "lora_stack", "prompt")
     FUNCTION = "process"
 
     @classmethod
@@ -61,6 +65,7 @@ class MultiScheduledLoraLoader:
         groups: list[comfy.hooks.HookGroup] = [previous_hooks] if plan.use_previous_hooks and previous_hooks else []
         triggers: list[str] = []
         used: list[str] = []
+        stack: list[tuple[str, float, float]] = []
         keys = model_keys(model)
         for item in plan.apply_items:
             built = build_lora(item, keys)
@@ -70,6 +75,7 @@ class MultiScheduledLoraLoader:
             else:
                 groups.append(built.hooks)
                 used.append(built.path)
+                stack.append((built.lora_name, item.strength_model, item.strength_clip))
         record_usage("Multi Scheduled LoRA Loader", used)
         applied = {id(i) for i in plan.apply_items}
         for item in plan.trigger_items:
@@ -79,7 +85,8 @@ class MultiScheduledLoraLoader:
         out_model = None
         if model is not None:
             out_model = model_with_hooks(model, hooks) if hooks is not None else model.clone()
-        return (out_model, hooks, plan.schedule_string, ", ".join(unique_sorted_words(triggers)))
+        return (out_model, hooks, plan.schedule_string, ", ".join(unique_sorted_words(triggers)), stack,
+                prompt_without_tags(schedule_string))
 
 
 def _triggers_only(item) -> list[str]:

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from .combine_routes import CombineRoutes
 from .compat_routes import CompatRoutes
+from .composition_routes import CompositionRoutes
 from .config_routes import ConfigRoutes
 from .config_set_routes import ConfigSetRoutes
 from .inspect_routes import InspectRoutes
@@ -25,4 +26,6 @@ def add_routes(routes: web.RouteTableDef, folders: ModelFolders, staircase: Stai
     PreviewRoutes(folders).add_routes(routes)
     LibraryRoutes(folders).add_routes(routes)
     ConfigSetRoutes(folders).add_routes(routes)
-    CombineRoutes(folders).add_routes(routes)
+    combiner = CombineRoutes(folders)
+    combiner.add_routes(routes)
+    CompositionRoutes(folders, combiner).add_routes(routes)

@@ -258,6 +258,21 @@ def _fts_script() -> str:
     return ""
 
 
+# Composition history (`compositions.py`): one row per combine the user ran or kept, newest last.
+_COMPOSITIONS_V7 = """
+CREATE TABLE compositions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,       -- seconds since the epoch
+    source TEXT NOT NULL,           -- 'node' (a combiner node run) | 'editor' (a preview the user kept)
+    policy TEXT NOT NULL,
+    headroom REAL NOT NULL,
+    inputs TEXT NOT NULL,           -- JSON: the combine request {loras, policy, headroom}
+    result TEXT NOT NULL            -- JSON: the combine answer (combiner/response.py)
+);
+CREATE INDEX compositions_created ON compositions(created_at, id);
+"""
+
+
 # One SQL script per schema version, in order; version N is MIGRATIONS[N - 1]. Only ever append.
 MIGRATIONS: tuple[Callable[[], str], ...] = (
     lambda: _FILES_V1,
@@ -266,6 +281,7 @@ MIGRATIONS: tuple[Callable[[], str], ...] = (
     lambda: _SORT_INDEXES_V4,
     lambda: _WORKSPACE_V5 + (_USER_FTS_V5 if fts5_available() else ""),
     lambda: _SORT_KEYS_V6,
+    lambda: _COMPOSITIONS_V7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

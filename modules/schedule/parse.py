@@ -7,7 +7,9 @@ Schedule strings come in three forms:
 - the legacy positional form `<lora:NAME:MODEL:CLIP:S_START:S_END:IDX:P_START:P_END:COUNT>`, chosen
   when the line has at least 9 `:` fields and the 4th is a plain number.
 
-Lines that are not `<lora:...>` lines (after trimming) are ignored, as the seed does. What the seed
+A line that is exactly one `<lora:...>` tag (after trimming) is a schedule line; in any other line
+each `<lora:NAME[:WEIGHT[:CLIP]]>` is an inline A1111-style tag (`prompt_tags.py`); lines without a
+tag are ignored, as the seed does. What the seed
 silently ignored inside a `<lora:...>` line is an error here, naming the line: a MODEL or CLIP that is
 not a number (an empty one still defaults to 1.0), NaN/inf or out-of-range numbers, x outside [0, 1],
 a malformed point, a vector entry without a value, an empty or repeated preset, a repeated block, a
@@ -33,6 +35,7 @@ from .model import (
     sort_points,
     unescape_name,
 )
+from .prompt_tags import inline_items, is_schedule_line
 
 LEGACY_FIELDS = 9
 
@@ -102,8 +105,10 @@ def parse_schedule_string(text: str | None) -> list[LoraItem]:
     items = []
     for number, raw_line in enumerate(text.split("\n"), start=1):
         line = raw_line.strip()
-        if line.startswith("<lora:") and line.endswith(">"):
+        if is_schedule_line(line):
             items.append(parse_lora_line(line, number))
+        else:
+            items += inline_items(line, number)
     if json_error is not None and not items:
         raise json_error
     return items

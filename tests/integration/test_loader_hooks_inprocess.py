@@ -103,7 +103,7 @@ def test_strength_at_each_step_follows_the_drawn_curve(comfy, env, curve, steps,
     name, deltas = write_lora(loras, "lora_alpha", seed=1)
     base, patcher = tiny_model(comfy, seed=7)
     w0 = base.diffusion_model.a.weight.detach().clone()
-    model, _, _, _ = node.process(config(name, CURVES[curve], strength=0.8), model=patcher)
+    model, _, _, _, _, _ = node.process(config(name, CURVES[curve], strength=0.8), model=patcher)
     sample(model, steps, scheduler)
 
     net = base.diffusion_model
@@ -123,7 +123,7 @@ def test_block_value_scales_the_weight_change_linearly(comfy, env, fmt):
         base, patcher = tiny_model(comfy, seed=7)
         w0 = base.diffusion_model.a.weight.detach().clone()
         vectors = {} if value == 1.0 else {"other": value}
-        model, _, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], vectors=vectors), model=patcher)
+        model, _, _, _, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], vectors=vectors), model=patcher)
         sample(model, 2)
         return base.diffusion_model.seen[0][0] - w0
 
@@ -140,7 +140,7 @@ def test_strength_model_scales_every_module(comfy, env):
     name, deltas = write_lora(loras, "lora_no_alpha", seed=3)
     base, patcher = tiny_model(comfy, seed=7)
     w0a = base.diffusion_model.a.weight.detach().clone()
-    model, hooks, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], strength=0.5), model=patcher)
+    model, hooks, _, _, _, _ = node.process(config(name, [(0.0, 1.0), (1.0, 1.0)], strength=0.5), model=patcher)
     sample(model, 3)
     assert all(project(wa, w0a, deltas["a"]) == pytest.approx(0.5, abs=1e-5) for wa, _ in base.diffusion_model.seen)
 
@@ -150,7 +150,7 @@ def test_model_output_cloned_downstream_keeps_the_schedule(comfy, env):
     name, deltas = write_lora(loras, "lora_alpha", seed=4)
     base, patcher = tiny_model(comfy, seed=7)
     w0 = base.diffusion_model.a.weight.detach().clone()
-    model, _, _, _ = node.process(config(name, [(0.0, 0.0), (0.5, 0.0), (0.51, 1.0), (1.0, 1.0)]), model=patcher)
+    model, _, _, _, _, _ = node.process(config(name, [(0.0, 0.0), (0.5, 0.0), (0.51, 1.0), (1.0, 1.0)]), model=patcher)
     sample(model.clone().clone(), 10)
     seen = [project(wa, w0, deltas["a"]) for wa, _ in base.diffusion_model.seen]
     assert seen[0] == pytest.approx(0.0, abs=1e-4)
@@ -162,7 +162,7 @@ def test_zero_curve_skips_the_lora_and_model_is_untouched(comfy, env):
     name, _ = write_lora(loras, "lora_alpha", seed=5)
     base, patcher = tiny_model(comfy, seed=7)
     w0 = base.diffusion_model.a.weight.detach().clone()
-    model, hooks, _, _ = node.process(config(name, [(0.0, 0.0), (1.0, 0.0)]), model=patcher)
+    model, hooks, _, _, _, _ = node.process(config(name, [(0.0, 0.0), (1.0, 0.0)]), model=patcher)
     assert hooks is None
     sample(model, 3)
     assert all(torch.equal(wa, w0) for wa, _ in base.diffusion_model.seen)
@@ -183,7 +183,7 @@ def test_hooks_through_set_clip_hooks_match_the_classic_loader_per_block(comfy, 
         sd[f"lora_te_text_model_encoder_layers_{layer}_mlp_fc1.lora_down.weight"] = torch.randn(2, 32, generator=g)
     save_file(sd, str(loras / "te_only.safetensors"))
     points = [(0.0, 0.0), (0.5, 0.0), (0.51, 1.0), (1.0, 1.0)]
-    _, hooks, _, _ = node.process(json.dumps([{
+    _, hooks, _, _, _, _ = node.process(json.dumps([{
         "lora_name": "te_only.safetensors", "strength_model": 1.0, "strength_clip": 0.8, "enabled": True,
         "points": [{"x": x, "y": y} for x, y in points], "vectors": {"te_layer_0": 0.5}}]))
     clip = tiny_clip(comfy)

@@ -138,3 +138,24 @@ def test_lora_with_markup_and_colon_in_its_name_runs_and_chains(comfy_server, li
     assert result.status == "success", result.error_message()
     assert result.text("out").startswith("<lora:<img src=x onerror=alert(1)%3E a%3Ab:0.8:1:")
     assert len(json.loads(result.text("out_report"))) == 1, "the chained node resolved and applied the LoRA"
+
+
+def test_prompt_text_with_inline_tags_and_the_new_outputs(comfy_server, library):
+    """A prompt with A1111 tags drives the loader; `prompt` is the text without them; `lora_stack` lists what
+    was applied (read back through a combiner's LORA_STACK input, weighted policy = strengths unchanged)."""
+    text = "masterpiece, <lora:modes_ink:0.6>, best quality\n<lora:modes_alice:1:0.5>\nsoft light <lora:modes_alice:0>"
+    prompt = {
+        "s": {"class_type": "PrimitiveStringMultiline", "inputs": {"value": text}},
+        "n": loader("[]", string_from="s"),
+        "c": {"class_type": "LoraBlockWeightCombiner",
+              "inputs": {"combiner_config": "[]", "policy": "weighted", "headroom": 1.5, "lora_stack": ["n", 4]}},
+        "out_prompt": preview("n", 5), "out_triggers": preview("n", 3), "out_stack": preview("c", 3),
+    }
+    result = run_prompt(comfy_server, prompt)
+    assert result.status == "success", result.error_message()
+    assert result.text("out_prompt") == "masterpiece, best quality\nsoft light"
+    assert result.text("out_triggers") == "alice, blue dress, ink wash"
+    assert result.text("out_stack").split("\n") == ["<lora:modes_ink:0.6:0.6:0,1;1,1>",
+                                                    "<lora:modes_alice:1:0.5:0,1;1,1>"], "the 0-weight tag is skipped"
+    info = comfy_server.get_json("/object_info/MultiScheduledLoraLoader")["MultiScheduledLoraLoader"]
+    assert info["output_name"] == ["MODEL", "HOOKS", "schedule_string", "trigger_words", "lora_stack", "prompt"]

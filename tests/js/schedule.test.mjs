@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 import {
-  BUILTIN_PRESETS, ScheduleError, formatNumber, loraStem, parseScheduleConfig, parseScheduleString, serializeSchedule,
+  BUILTIN_PRESETS, ScheduleError, formatNumber, loraStem, parseScheduleConfig, parseScheduleString, promptWithoutTags,
+  serializeSchedule,
 } from "../../web/lib/schedule.js";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../vectors/schedule_strings.json", import.meta.url), "utf8"));
@@ -16,6 +17,10 @@ test("built-in presets are the Python table's (any other preset name is a profil
 /** JSON numbers: 1 and 1.0 are the same number, so plain deep equality is the Python comparison. */
 for (const c of VECTORS.parse) {
   test(`parse: ${c.name}`, () => assert.deepEqual(parseScheduleString(c.input), c.items));
+}
+
+for (const c of VECTORS.prompt) {
+  test(`prompt: ${c.name}`, () => assert.equal(promptWithoutTags(c.input), c.prompt));
 }
 
 for (const c of VECTORS.parse_errors) {

@@ -14,6 +14,7 @@ from lora_weights_builder.modules.schedule import (
     parse_schedule_string,
     serialize_schedule,
 )
+from lora_weights_builder.modules.schedule.prompt_tags import prompt_without_tags
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "schedule_strings.json").read_text())
 
@@ -32,6 +33,11 @@ def configs(items):
 @pytest.mark.parametrize("case", VECTORS["parse"], ids=lambda c: c["name"])
 def test_parse_vectors(case):
     assert configs(parse_schedule_string(case["input"])) == case["items"]
+
+
+@pytest.mark.parametrize("case", VECTORS["prompt"], ids=lambda c: c["name"])
+def test_prompt_without_tags_vectors(case):
+    assert prompt_without_tags(case["input"]) == case["prompt"]
 
 
 @pytest.mark.parametrize("case", VECTORS["parse_errors"], ids=lambda c: c["name"])

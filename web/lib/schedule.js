@@ -290,10 +290,76 @@ export function parseScheduleString(text) {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
-    if (line.startsWith("<lora:") && line.endsWith(">")) items.push(parseLoraLine(line, i + 1));
+    if (isScheduleLine(line)) items.push(parseLoraLine(line, i + 1));
+    else items.push(...inlineItems(line, i + 1));
   }
   if (jsonError !== null && items.length === 0) throw jsonError;
   return items;
+}
+
+// Inline A1111-style tags (modules/schedule/prompt_tags.py): a line that is exactly one `<lora:...>` tag is
+// a schedule line; in any other line each `<lora:NAME[:WEIGHT[:CLIP]]>` is an inline tag (CLIP = WEIGHT
+// when omitted), and `promptWithoutTags` gives the text without them.
+const TAG_RE = /<lora:([^<>]*)>/g;
+
+/** Whether a trimmed line is one whole `<lora:...>` schedule line. @param {string} line */
+export function isScheduleLine(line) {
+  return line.startsWith("<lora:") && line.endsWith(">") && line.indexOf(">") === line.length - 1;
+}
+
+/**
+ * The inline tags of one prompt line, in order.
+ * @param {string} line @param {number} number its 1-based line number
+ * @returns {LoraItem[]}
+ */
+export function inlineItems(line, number) {
+  const items = [];
+  for (const match of line.matchAll(TAG_RE)) {
+    const parts = match[1].split(":");
+    if (parts.length > 3) {
+      throw new ScheduleError(`inline tag ${repr(match[0])}: inside text a tag is <lora:NAME:WEIGHT[:CLIP]>; `
+        + "put a schedule line with a curve, preset or vectors on its own line", number);
+    }
+    const name = unescapeName(parts[0].trim());
+    if (!name) throw new ScheduleError(`inline tag ${repr(match[0])}: empty LoRA name`, number);
+    const weight = parts.length > 1 && parts[1].trim() ? parseNumber(parts[1], `${name}: weight`, number) : 1;
+    const clip = parts.length > 2 && parts[2].trim() ? parseNumber(parts[2], `${name}: CLIP weight`, number) : weight;
+    items.push({ lora_name: name, enabled: true, strength_model: weight, strength_clip: clip, points: defaultPoints(),
+      arch: UNKNOWN_ARCH, preset: null, vectors: {} });
+  }
+  return items;
+}
+
+/** @param {string} line */
+function tidy(line) {
+  const out = line.replace(/[ \t]+/g, " ").replace(/ +,/g, ",").replace(/,(?: *,)+/g, ",");
+  return out.replace(/^[ ,]+|[ ,]+$/g, "");
+}
+
+/**
+ * The text without its LoRA tags and schedule lines (what the loader's `prompt` output carries).
+ * @param {string | null | undefined} text
+ */
+export function promptWithoutTags(text) {
+  if (text === null || text === undefined || !text.trim()) return "";
+  if (text.trim().startsWith("[")) {
+    try {
+      if (Array.isArray(JSON.parse(text))) return "";
+    } catch {
+      // not JSON: prompt text that starts with "["
+    }
+  }
+  const out = [];
+  for (const raw of text.split("\n")) {
+    if (isScheduleLine(raw.trim())) continue;
+    if (!raw.match(TAG_RE)) {
+      out.push(raw);
+      continue;
+    }
+    const cleaned = tidy(raw.replace(TAG_RE, ""));
+    if (cleaned) out.push(cleaned);
+  }
+  return out.join("\n");
 }
 
 /** @param {string[]} parts @param {number} index @param {string} what @param {number} line */
