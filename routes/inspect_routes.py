@@ -15,13 +15,22 @@ working and one that looks at `response.ok` does not cache errors:
 
 `stats` is omitted (and `stats_error` says why) when they cannot be computed, and for architectures
 without blocks. `fingerprint` changes with the file's or a metadata sidecar's size or mtime.
-Everything that touches the disk runs in a small I/O pool, stats in `StatsJobs`; never on the event loop.
+
+Never waits on a file: the answer waits at most `STATS_WAIT_S` for stats. When they are not ready by
+then it is `{"arch", "stats_pending": true, "fingerprint"}` and, when the computation ends, every
+browser gets the websocket event `lwb.inspect.stats` `{"lora_name", "fingerprint", "arch", "stats"}`
+(or `"stats_error"` instead of `stats`), once per job and name; a later request answers with the
+stored stats. Everything that touches the disk runs in a small I/O pool, stats in `StatsJobs`
+(worker processes); never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +41,7 @@ from ..modules.arch.ids import UNKNOWN
 from ..modules.inspection.cache import shared_cache
 from ..modules.inspection.lora_facts import describe_lora
 from ..modules.inspection.service import file_fingerprint, has_block_layout, problem_text, refine_arch
-from .json_body import json_response
+from .json_body import finite, json_response
 from .model_folders import ModelFolders
 from .name_guard import InvalidName, resolve_listed, validate_name
 from .stats_jobs import StatsJobs
@@ -43,6 +52,8 @@ TRUTHY = frozenset({"true", "1", "yes"})
 NOT_FOUND = "File not found"
 CLEARED = {"status": "cleared", "message": "Global LoRA cache cleared."}
 IO_WORKERS = 4
+STATS_EVENT = "lwb.inspect.stats"
+STATS_WAIT_S = 0.25  # an answer waits this long for stats, then says `stats_pending`
 
 
 def truthy(value: str | None) -> bool:
@@ -62,10 +73,18 @@ class _Found:
 
 
 class InspectRoutes:
-    def __init__(self, folders: ModelFolders, *, stats_jobs: StatsJobs | None = None, io_workers: int = IO_WORKERS):
+    def __init__(self, folders: ModelFolders, *, stats_jobs: StatsJobs | None = None, io_workers: int = IO_WORKERS,
+                 stats_wait_s: float = STATS_WAIT_S):
         self._folders = folders
         self._jobs = stats_jobs or StatsJobs()
         self._io = ThreadPoolExecutor(max_workers=io_workers, thread_name_prefix="lwb-inspect-io")
+        self._wait_s = stats_wait_s
+        self._lock = threading.Lock()
+        self._waiting: dict[Future, dict[str, str]] = {}  # pending job -> {lora name: fingerprint}; guarded
+
+    @property
+    def stats_jobs(self) -> StatsJobs:
+        return self._jobs
 
     def add_routes(self, routes: web.RouteTableDef) -> None:
         routes.get("/mad-nodes/inspect-lora")(self.inspect_lora)
@@ -117,22 +136,55 @@ class InspectRoutes:
         return _Found(path, arch, fingerprint, job)
 
     async def _body(self, name: str, found: _Found) -> dict:
-        body: dict = {"arch": found.arch}
-        if found.stats_job is not None:
-            try:
-                stats = await self._result(found.stats_job)
-            except Exception as err:
-                log.warning("stats of LoRA %r failed: %s", name, err)
-                body["stats_error"] = problem_text(err, found.path, name)
-            else:
-                body["arch"] = refine_arch(found.arch, stats)
-                body["stats"] = stats
-        body["fingerprint"] = found.fingerprint
-        return body
+        job = found.stats_job
+        if job is None:
+            return {"arch": found.arch, "fingerprint": found.fingerprint}
+        if not job.done():
+            # shield: a client hanging up (or the timeout) must not cancel a job other requests share;
+            # a timeout or a failure is read from the job below
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)), self._wait_s)
+        if not job.done():
+            self._notify_when_done(job, name, found)
+            if not job.done():  # else it ended meanwhile: answer in full (the event goes out as well)
+                return {"arch": found.arch, "stats_pending": True, "fingerprint": found.fingerprint}
+        return {**stats_fields(name, found, job), "fingerprint": found.fingerprint}
 
-    @staticmethod
-    async def _result(job: Future) -> dict:
-        if job.done() and not job.cancelled():
-            return job.result()  # a cache hit: no hop through the loop's callback queue
-        # shield: a client hanging up must not cancel a job other requests share
-        return await asyncio.shield(asyncio.wrap_future(job))
+    def _notify_when_done(self, job: Future, name: str, found: _Found) -> None:
+        """Send `lwb.inspect.stats` for `name` when `job` ends (once per job and name)."""
+        if self._folders.notify is None:
+            return
+        with self._lock:
+            names = self._waiting.get(job)
+            first = names is None
+            if first:
+                names = self._waiting[job] = {}
+            names[name] = found.fingerprint
+        if first:
+            log.info("block energy of %s: computing in a worker process; the browser gets it when done", name)
+            started = time.monotonic()
+            job.add_done_callback(lambda done: self._send_stats(done, found, started))
+
+    def _send_stats(self, job: Future, found: _Found, started: float) -> None:
+        with self._lock:
+            names = self._waiting.pop(job, {})
+        for name, fingerprint in names.items():
+            fields = stats_fields(name, found, job)
+            log.info("block energy of %s %s after %.1fs", name, "failed" if "stats_error" in fields else "ready",
+                     time.monotonic() - started)
+            try:
+                self._folders.notify(STATS_EVENT, finite({"lora_name": name, "fingerprint": fingerprint, **fields}))
+            except Exception:  # noqa: BLE001 - a closed websocket must not break the worker thread
+                log.warning("could not send %s for %s", STATS_EVENT, name, exc_info=True)
+
+
+def stats_fields(name: str, found: _Found, job: Future) -> dict:
+    """`{"arch", "stats"}` (SDXL refined by lineage) of a finished job, or `{"arch", "stats_error"}`."""
+    try:
+        if job.cancelled():
+            raise RuntimeError("the computation was cancelled")
+        stats = job.result()
+    except Exception as err:  # noqa: BLE001 - any failure of one file is that file's stats error
+        log.warning("stats of LoRA %r failed: %s", name, err)
+        return {"arch": found.arch, "stats_error": problem_text(err, found.path, name)}
+    return {"arch": refine_arch(found.arch, stats), "stats": stats}

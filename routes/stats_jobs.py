@@ -1,21 +1,26 @@
-"""Block-energy stats of LoRA files for `GET /mad-nodes/inspect-lora`: a bounded pool, once per file version.
+"""Block-energy stats of LoRA files for `GET /mad-nodes/inspect-lora`: worker processes, once per file version.
 
-Stats read every tensor of a LoRA, so they run in `StatsJobs`, a pool of `STATS_WORKERS` threads.
-The shared inspect cache stores the *job* (a `concurrent.futures.Future`) under
-`"stats-job|<arch>"`: a request finds a finished job (a cache hit) or a running one (it waits for
-the same computation) without ever occupying a worker, so cache hits are never queued behind
-uncached LoRAs, and the pool's queue holds at most one job per LoRA file version. A job that failed
-or was cancelled is replaced by the next request instead of being served again.
+Stats read every tensor of a LoRA, so they run in worker processes (`modules/workers`): threads doing
+this maths hold the GIL long enough to stall ComfyUI's event loop. The shared inspect cache stores
+the *job* (a `concurrent.futures.Future`) under `"stats-job|<arch>"` and the file's (size, mtime):
+a request finds a finished job (a cache hit) or a running one (it shares the computation) without
+occupying a worker, so cache hits never queue behind uncached LoRAs, and at most one job per file
+version is queued. The job is asked for exactly that version: a file rewritten meanwhile fails the
+job for the old version only. A job that failed or was cancelled is replaced by the next request.
+
+`compute=` runs a given function in threads instead (an injected computation, e.g. one a test holds).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from ..modules.blocks.energy import compute_stats
-from ..modules.inspection.cache import InspectCache, shared_cache
+from ..modules.inspection.cache import InspectCache, file_key, shared_cache
+from ..modules.workers.pool import INTERACTIVE, WorkerPool
+from ..modules.workers.tasks import block_stats
 
 STATS_WORKERS = 2
 STATS_KIND = "stats-job|"
@@ -25,10 +30,13 @@ class StatsJobs:
     """Block-energy stats of LoRA files, computed at most `max_workers` at a time and once per file version."""
 
     def __init__(self, max_workers: int = STATS_WORKERS, *, cache: InspectCache | None = None,
-                 compute: Callable[[str | os.PathLike, str], dict] = compute_stats):
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lwb-stats")
+                 compute: Callable[[str | os.PathLike, str], dict] | None = None, pool: WorkerPool | None = None):
         self._cache = cache or shared_cache()
         self._compute = compute
+        self._threads = ThreadPoolExecutor(max_workers, thread_name_prefix="lwb-stats") if compute else None
+        self._pool = None if compute else (pool or WorkerPool(max_workers, name="lwb-stats"))
+        self._lock = threading.Lock()
+        self._active = 0  # jobs queued or running (thread mode; the pool counts its own)
 
     def future(self, path: str | os.PathLike, arch: str, refresh: bool = False) -> Future:
         """The stats job of `path` read as `arch`: finished, running, or newly queued.
@@ -37,17 +45,41 @@ class StatsJobs:
         Blocks only for a `stat` of the file (raises OSError if it is gone).
         """
         created: list[Future] = []
+        kind = STATS_KIND + arch
+        key = file_key(path, kind)
 
         def submit() -> Future:
-            job = self._pool.submit(self._compute, path, arch)
+            job = self._submit(path, arch, key[1], key[2])
             created.append(job)
             return job
 
-        kind = STATS_KIND + arch
-        job = self._cache.get_or_compute(path, kind, submit)
+        job = self._cache.get_or_compute(path, kind, submit, key=key)
         if not created and job.done() and (refresh or job.cancelled() or job.exception() is not None):
-            job = self._cache.get_or_compute(path, kind, submit, refresh=True)
+            job = self._cache.get_or_compute(path, kind, submit, refresh=True, key=key)
         return job
 
+    def _submit(self, path, arch: str, size: int, mtime_ns: int) -> Future:
+        if self._pool is not None:
+            return self._pool.submit("block_stats", str(path), arch, size, mtime_ns, priority=INTERACTIVE)
+        with self._lock:
+            self._active += 1
+        job = self._threads.submit(block_stats, str(path), arch, size, mtime_ns, compute=self._compute)
+        job.add_done_callback(self._finished)
+        return job
+
+    def _finished(self, _job: Future) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def busy(self) -> bool:
+        """Whether an interactive computation is queued or running (background work waits for it)."""
+        if self._pool is not None:
+            return self._pool.busy()
+        with self._lock:
+            return self._active > 0
+
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.close()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)

@@ -64,9 +64,12 @@ class InspectCache:
         self._generation = 0  # bumped by clear()/invalidate(): results begun before are not stored
         self._hits = self._misses = self._evictions = 0
 
-    def get_or_compute(self, path: str | os.PathLike, kind: str, fn: Callable[[], T], *, refresh: bool = False) -> T:
-        """The cached `kind` result for `path`, computing it with `fn()` once if absent or if `refresh`."""
-        key = file_key(path, kind)
+    def get_or_compute(self, path: str | os.PathLike, kind: str, fn: Callable[[], T], *, refresh: bool = False,
+                       key: CacheKey | None = None) -> T:
+        """The cached `kind` result for `path`, computing it with `fn()` once if absent or if `refresh`.
+
+        `key`: the `file_key(path, kind)` the caller already took (it then knows which version `fn` is for)."""
+        key = key or file_key(path, kind)
         with self._lock:
             if refresh:
                 if key in self._entries:

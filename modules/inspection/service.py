@@ -53,8 +53,8 @@ def checkpoint_architecture(path: str | os.PathLike, refresh: bool = False) -> s
 
 def problem_text(err: BaseException, path: str | os.PathLike, name: str) -> str:
     """The error message for a request about `name`, without the server's file-system path in it."""
-    if isinstance(err, SafetensorsHeaderError):
-        return f"{name}: {err.problem}"
+    if isinstance(err, SafetensorsHeaderError) or getattr(err, "problem", None):
+        return f"{name}: {err.problem}"  # also a header error raised in a worker process
     if isinstance(err, OSError):
         return f"{name}: {err.strerror or type(err).__name__}"
     text = str(err) or type(err).__name__

@@ -55,9 +55,11 @@ def lib(tmp_path):
     return make_route_library(tmp_path)
 
 
-async def client_for(aiohttp_client, lib, stats=None, workers=2, extra=()):
+async def client_for(aiohttp_client, lib, stats=None, workers=2, extra=(), wait=120):
+    """A client whose answers wait up to `wait` s for stats (these tests are about the stats themselves;
+    answering `stats_pending` first is tested in test_routes_inspect_pending.py)."""
     jobs = StatsJobs(workers, compute=stats or CountingStats())
-    return await aiohttp_client(routes_app(InspectRoutes(lib.folders, stats_jobs=jobs), *extra))
+    return await aiohttp_client(routes_app(InspectRoutes(lib.folders, stats_jobs=jobs, stats_wait_s=wait), *extra))
 
 
 async def get(client, **params):
