@@ -7,7 +7,9 @@
 | `GET library/entry/{id}/energy[?force=1]` | `{status, stats, error, arch}` (computed on first request); 404 |
 | `GET library/entry/{id}/energy.csv` | block energy as CSV; 404, 409 when it could not be measured |
 | `POST library/rescan` | 202 `{started, status}` (a running scan is not restarted) |
-| `GET library/status` | scan state, last report, facet counts |
+| `GET library/status` | scan state, last report, facet counts, `energy` (below) |
+| `GET library/energy/status` | background energy: `{phase, done, failed, total, current?, running, paused, stored}` |
+| `POST library/energy/pause`, `resume`, `retry-failed` | pause (kept across restarts), resume, measure failed again |
 | `GET library/duplicates` | `{groups: [{id, names}]}` |
 | `GET library/roles` | the folder -> role table and its version |
 | `GET library/facets?...` | `{total, facets}`: per facet, counts with every other filter applied |
@@ -42,6 +44,7 @@ from aiohttp import web
 
 from ..modules.blocks.templates import TemplateError
 from ..modules.library import Library, default_db_path, energy, profiles, store, template_resolve, user_data
+from ..modules.library.energy_backlog import WaitIdle
 from ..modules.library.facets import facet_counts
 from ..modules.library.roles import role_table
 from .json_body import json_response
@@ -75,10 +78,11 @@ async def _json_body(request: web.Request):
 
 
 class LibraryRoutes:
-    def __init__(self, folders: ModelFolders, library: Library | None = None):
+    def __init__(self, folders: ModelFolders, library: Library | None = None, *,
+                 wait_interactive_idle: WaitIdle | None = None):
         if library is None and folders.user_dir is not None:
             library = Library(default_db_path(folders.user_dir()), lambda: folders.folder_roots("loras"),
-                              folders.notify)
+                              folders.notify, wait_interactive_idle=wait_interactive_idle)
         self._library = library  # None: no user directory was given, every library route answers 503
         self._folders = folders
 
@@ -97,6 +101,10 @@ class LibraryRoutes:
         routes.get(f"{p}/entry/{{id}}/energy")(self.entry_energy)
         routes.get(f"{p}/entry/{{id}}/energy.csv")(self.entry_energy_csv)
         routes.post(f"{p}/rescan")(self.rescan)
+        routes.get(f"{p}/energy/status")(self.energy_status)
+        routes.post(f"{p}/energy/pause")(self.energy_pause)
+        routes.post(f"{p}/energy/resume")(self.energy_resume)
+        routes.post(f"{p}/energy/retry-failed")(self.energy_retry_failed)
         routes.get(f"{p}/status")(self.status)
         routes.get(f"{p}/duplicates")(self.duplicates)
         routes.get(f"{p}/roles")(self.roles)
@@ -172,7 +180,22 @@ class LibraryRoutes:
     async def status(self, request: web.Request) -> web.Response:
         await asyncio.to_thread(self.library.ensure_scanned)
         facets = await self._read(store.facets)
-        return json_response({**self.library.status(), "index": facets})
+        energy_status = await asyncio.to_thread(self.library.energy_backlog.status)
+        return json_response({**self.library.status(), "index": facets, "energy": energy_status})
+
+    # -- background block energy --------------------------------------------------------------------
+    async def energy_status(self, request: web.Request) -> web.Response:
+        return json_response(await asyncio.to_thread(self.library.energy_backlog.status))
+
+    async def energy_pause(self, request: web.Request) -> web.Response:
+        return json_response(await asyncio.to_thread(self.library.energy_backlog.pause))
+
+    async def energy_resume(self, request: web.Request) -> web.Response:
+        return json_response(await asyncio.to_thread(self.library.energy_backlog.resume))
+
+    async def energy_retry_failed(self, request: web.Request) -> web.Response:
+        count = await asyncio.to_thread(self.library.energy_backlog.retry_failed)
+        return json_response({"retrying": count, **await asyncio.to_thread(self.library.energy_backlog.status)})
 
     async def duplicates(self, request: web.Request) -> web.Response:
         return json_response({"groups": await self._read(store.duplicates)})

@@ -35,7 +35,7 @@ class StatsJobs:
         self._compute = compute
         self._threads = ThreadPoolExecutor(max_workers, thread_name_prefix="lwb-stats") if compute else None
         self._pool = None if compute else (pool or WorkerPool(max_workers, name="lwb-stats"))
-        self._lock = threading.Lock()
+        self._idle = threading.Condition()
         self._active = 0  # jobs queued or running (thread mode; the pool counts its own)
 
     def future(self, path: str | os.PathLike, arch: str, refresh: bool = False) -> Future:
@@ -61,22 +61,30 @@ class StatsJobs:
     def _submit(self, path, arch: str, size: int, mtime_ns: int) -> Future:
         if self._pool is not None:
             return self._pool.submit("block_stats", str(path), arch, size, mtime_ns, priority=INTERACTIVE)
-        with self._lock:
+        with self._idle:
             self._active += 1
         job = self._threads.submit(block_stats, str(path), arch, size, mtime_ns, compute=self._compute)
         job.add_done_callback(self._finished)
         return job
 
     def _finished(self, _job: Future) -> None:
-        with self._lock:
+        with self._idle:
             self._active -= 1
+            self._idle.notify_all()
 
     def busy(self) -> bool:
         """Whether an interactive computation is queued or running (background work waits for it)."""
         if self._pool is not None:
             return self._pool.busy()
-        with self._lock:
+        with self._idle:
             return self._active > 0
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no interactive computation is queued or running (or `timeout`); True when idle."""
+        if self._pool is not None:
+            return self._pool.wait_idle(timeout)
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
 
     def close(self) -> None:
         if self._pool is not None:

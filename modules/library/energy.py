@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 
 from ..blocks.energy import compute_stats
 from . import store
@@ -31,19 +32,10 @@ def stored_energy(conn: sqlite3.Connection, content_id: str) -> dict | None:
             "error": row["error"], "arch": row["arch"]}
 
 
-def compute_energy(conn: sqlite3.Connection, content_id: str, *, force: bool = False) -> dict | None:
-    """The stored energy of `content_id`, computing it first when missing (or `force`); None: unknown id."""
-    if not force and (found := stored_energy(conn, content_id)) is not None:
-        return found
-    located = store.path_of(conn, content_id)
-    if located is None:
-        return None
-    path, arch = located
-    try:
-        stats, status, error = compute_stats(path, arch), DONE, None
-    except Exception as err:  # noqa: BLE001 - any failure of one file is recorded against that file
-        log.warning("block energy of %s failed: %s", path, err)
-        stats, status, error = None, FAILED, f"{type(err).__name__}: {err}"
+def store_energy(conn: sqlite3.Connection, content_id: str, arch: str, stats: dict | None,
+                 error: str | None = None) -> dict:
+    """Record the energy of `content_id`: `stats`, or FAILED with `error` (the reason, shown to the user)."""
+    status = FAILED if error is not None else DONE
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT INTO energy(id, status, stats, error, arch, computed_at) VALUES (?, ?, ?, ?, ?, ?) "
                  "ON CONFLICT(id) DO UPDATE SET status = excluded.status, stats = excluded.stats, "
@@ -52,6 +44,50 @@ def compute_energy(conn: sqlite3.Connection, content_id: str, *, force: bool = F
                   time.time()))
     conn.execute("COMMIT")
     return {"status": status, "stats": stats, "error": error, "arch": arch}
+
+
+def compute_energy(conn: sqlite3.Connection, content_id: str, *, force: bool = False,
+                   compute: Callable[[str, str], dict] = compute_stats) -> dict | None:
+    """The stored energy of `content_id`, computing it first when missing (or `force`); None: unknown id.
+
+    `compute(path, arch)` does the reading (the library passes one that runs in a worker process)."""
+    if not force and (found := stored_energy(conn, content_id)) is not None:
+        return found
+    located = store.path_of(conn, content_id)
+    if located is None:
+        return None
+    path, arch = located
+    try:
+        stats, error = compute(path, arch), None
+    except Exception as err:  # noqa: BLE001 - any failure of one file is recorded against that file
+        log.warning("block energy of %s failed: %s", path, err)
+        stats, error = None, f"{type(err).__name__}: {err}"
+    return store_energy(conn, content_id, arch, stats, error)
+
+
+def missing_energy(conn: sqlite3.Connection) -> list[dict]:
+    """One readable file per content id that has a block layout and no stored energy, by name:
+    [{"id", "path", "name", "arch", "size", "mtime_ns"}] (the background backlog's work list)."""
+    rows = conn.execute(
+        # SQLite takes the bare columns from the row holding MIN(name): one file per id, the first by name
+        "SELECT f.id, f.path, MIN(f.name) AS name, f.arch, f.size, f.mtime_ns FROM files f "
+        "LEFT JOIN energy e ON e.id = f.id WHERE e.id IS NULL AND f.error IS NULL AND f.layout IS NOT NULL "
+        "GROUP BY f.id ORDER BY name COLLATE NOCASE").fetchall()
+    return [dict(r) for r in rows]
+
+
+def energy_counts(conn: sqlite3.Connection) -> dict:
+    """{"done", "failed"} rows stored."""
+    counts = dict(conn.execute("SELECT status, COUNT(*) FROM energy GROUP BY status").fetchall())
+    return {"done": counts.get(DONE, 0), "failed": counts.get(FAILED, 0)}
+
+
+def forget_failed(conn: sqlite3.Connection) -> int:
+    """Drop every FAILED result, so the backlog measures those files again; returns how many."""
+    conn.execute("BEGIN IMMEDIATE")
+    count = conn.execute("DELETE FROM energy WHERE status = ?", (FAILED,)).rowcount
+    conn.execute("COMMIT")
+    return count
 
 
 def energy_csv(stats: dict) -> str:

@@ -7,7 +7,9 @@
 - Progress goes to the injected `notify(event, data)` (ComfyUI: websocket `send_sync`), throttled to
   a few events per second, and to the log at start and end.
 - Reads open their own short-lived connection (WAL: they never wait for the scan's writes).
-- Block energy runs one computation at a time (`energy_slots`), since it reads whole files.
+- Block energy runs one computation at a time (`energy_slots`), since it reads whole files, in a
+  worker process; after each complete scan, `energy_backlog` measures every entry that has none, in
+  the background (`energy_backlog.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 
+from ..workers.pool import INTERACTIVE
 from . import energy as energy_mod
+from .energy_backlog import EnergyBacklog, WaitIdle
 from .scanner import Scanner, ScanReport
 from .schema import connect
 from .structure import StructureCache
@@ -41,7 +45,8 @@ def default_db_path(user_dir: str | Path) -> Path:
 
 class Library:
     def __init__(self, db_path: str | Path, roots: Callable[[], list[str]], notify: Notify | None = None,
-                 *, energy_slots: int = 1):
+                 *, energy_slots: int = 1, wait_interactive_idle: WaitIdle | None = None,
+                 background_energy: bool = True):
         self.db_path = Path(db_path)
         self._roots = roots
         self._notify = notify or (lambda event, data: None)
@@ -55,6 +60,8 @@ class Library:
         self._last_notify = 0.0
         self._cache = StructureCache()
         self._energy_slots = threading.BoundedSemaphore(energy_slots)
+        self._background_energy = background_energy  # False: only on request (tests about scanning)
+        self.energy_backlog = EnergyBacklog(self.connect, self._notify, wait_interactive_idle=wait_interactive_idle)
 
     # -- connections ------------------------------------------------------------------------------
     def connect(self):
@@ -120,6 +127,7 @@ class Library:
     def stop(self, timeout: float | None = 10) -> None:
         self._stop.set()
         self.wait(timeout)
+        self.energy_backlog.close()
 
     def _run_scan(self) -> None:
         roots = list(self._roots())
@@ -138,6 +146,8 @@ class Library:
             self._on_progress({"phase": "failed", "error": report.errors[0]})
         with self._lock:
             self._last_report = report
+        if report.complete and self._background_energy and not self._stop.is_set():
+            self.energy_backlog.start()
 
     def _on_progress(self, event: dict) -> None:
         now = time.monotonic()
@@ -171,4 +181,8 @@ class Library:
             if not force and (found := energy_mod.stored_energy(conn, content_id)) is not None:
                 return found
             with self._energy_slots:
-                return energy_mod.compute_energy(conn, content_id, force=force)
+                return energy_mod.compute_energy(conn, content_id, force=force, compute=self._compute_in_worker)
+
+    def _compute_in_worker(self, path: str, arch: str) -> dict:
+        """Stats of one file in the backlog's worker process, ahead of the backlog's own files."""
+        return self.energy_backlog.pool().submit("block_stats", path, arch, priority=INTERACTIVE).result()

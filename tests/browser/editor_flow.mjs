@@ -87,6 +87,9 @@ try {
   out.sliderSteps.undone = await sliderSteps();
   out.vectorText = await text("[data-role=vector-text]");
   out.staircase = await text("[data-role=staircase-text]");
+  // block energy may still be computing (answer `stats_pending`): it is stored when its event arrives
+  await page.waitForFunction(() => !document.querySelector("[data-role=stats-note]")?.textContent?.includes("Computing"),
+    null, { timeout: 600000 });
   out.idbAfterInspect = await idbKeys(page);
   out.legacyLeft = await page.evaluate(() => localStorage.getItem("MAD_NODES_LORA_METADATA_V1"));
   await shot("editor");

@@ -16,8 +16,10 @@ def tiny_lora(path: Path, arch: str = "SD15", seed: int = 0, **options):
     return make_lora(path, arch=arch, seed=seed, **options)
 
 
-def library(tmp_path: Path, *roots: Path, notify=None) -> Library:
-    return Library(tmp_path / "user" / "lwb" / "library.sqlite", lambda: [str(r) for r in roots], notify)
+def library(tmp_path: Path, *roots: Path, notify=None, background_energy: bool = False, **options) -> Library:
+    """A Library over `roots`; its background energy pass only when asked (most tests are about scanning)."""
+    return Library(tmp_path / "user" / "lwb" / "library.sqlite", lambda: [str(r) for r in roots], notify,
+                   background_energy=background_energy, **options)
 
 
 def scan(lib: Library):

@@ -22,6 +22,7 @@ async def client(aiohttp_client, lib, tmp_path):
     folders = dataclasses.replace(lib.folders, user_dir=lambda: str(tmp_path / "user"),
                                   notify=lambda event, data: events.append(event))
     group = LibraryRoutes(folders)
+    group.library.energy_backlog.pause()  # these tests are about the index; the energy test resumes it
     client = await aiohttp_client(routes_app(group))
     client.events = events
     client.group = group
@@ -133,3 +134,20 @@ async def test_search_sees_a_lora_added_after_the_last_scan(client, lib):
     unchanged = client.group.library.status()
     await client.get("/mad-nodes/library/search", params={"q": "x"})
     assert client.group.library.status() == unchanged, "an unchanged listing starts no scan"
+
+
+async def test_background_energy_can_be_paused_and_resumed_over_http(client):
+    await client.post("/mad-nodes/library/energy/resume")
+    paused = await (await client.post("/mad-nodes/library/energy/pause")).json()
+    assert paused["paused"] is True
+    await _scanned(client)
+    status = await (await client.get("/mad-nodes/library/status")).json()
+    assert status["energy"]["paused"] is True and status["energy"]["stored"] == {"done": 0, "failed": 0}
+    resumed = await (await client.post("/mad-nodes/library/energy/resume")).json()
+    assert resumed["paused"] is False
+    await asyncio.to_thread(client.group.library.energy_backlog.wait, 600)
+    status = await (await client.get("/mad-nodes/library/energy/status")).json()
+    assert status["stored"]["done"] > 0 and status["running"] is False
+    assert "lwb.library.energy" in client.events
+    retry = await (await client.post("/mad-nodes/library/energy/retry-failed")).json()
+    assert retry["retrying"] == status["stored"]["failed"]

@@ -30,7 +30,7 @@ export function blockPanel({ config, item, arch, stats, statsNote, step, onChang
   const shownVector = item.preset && strategies[item.preset] ? presetVector(config, blocks, item.preset) : item.vectors;
   const root = h("div", { className: "lwb-section lwb-blocks" },
     h("div", { className: "lwb-h", text: `Block weights · ${arch}` }),
-    statsNote ? h("div", { className: "lwb-muted", text: statsNote }) : null);
+    statsNote ? h("div", { className: "lwb-muted", text: statsNote, dataset: { role: "stats-note" } }) : null);
   const presetRow = h("div", { className: "lwb-presets" });
   for (const [key, strategy] of Object.entries(strategies)) {
     presetRow.append(h("button", {

@@ -12,6 +12,8 @@ import { resample } from "../lib/curve_edit.js";
 import { DEFAULT_SAMPLING, evaluationStrengths, evenEvaluations, familyOfArch } from "../lib/sampling_preview.js";
 import { serializeSchedule } from "../lib/schedule.js";
 import { UndoStack } from "../lib/undo.js";
+import { STATS_EVENT } from "../lib/metadata_cache.js";
+import { comfyEvents } from "./comfy_events.js";
 import { CurveCanvas } from "./curve_canvas.js";
 import { clear, h, numberInput } from "./dom.js";
 import { loraPanel } from "./lora_panel.js";
@@ -58,6 +60,10 @@ export class EditorDialog {
     this.compat = new Map();
     /** @type {{close: () => void} | null} */
     this.picker = null;
+    this.closed = false;
+    /** stats of a pending inspect answer arrive as a websocket event (no polling) */
+    this.onStatsEvent = (/** @type {Event} */ event) => { this.statsArrived(/** @type {CustomEvent} */ (event).detail); };
+    comfyEvents()?.addEventListener(STATS_EVENT, this.onStatsEvent);
     this.closed = false;
     this.build();
     this.refresh();
@@ -222,7 +228,8 @@ export class EditorDialog {
     const item = this.selectedItem();
     const found = item ? this.inspected.get(item.lora_name) : null;
     const note = !item ? "" : !found ? "" : found.pending ? "Inspecting…"
-      : found.failed ? `Inspection failed: ${found.failed}` : found.stats_error ? `No block energy: ${found.stats_error}` : "";
+      : found.failed ? `Inspection failed: ${found.failed}` : found.stats_error ? `No block energy: ${found.stats_error}`
+        : found.stats_pending ? "Computing block energy… the bars fill when it is done." : "";
     this.panel.append(loraPanel({
       item, config: this.config, inspect: found && !found.pending && !found.failed ? found : null, inspectNote: note,
       snap: activeProfile(this.model).settings.snap,
@@ -392,6 +399,15 @@ export class EditorDialog {
     }
   }
 
+  /** A `lwb.inspect.stats` event: fill the bars of the LoRA whose answer was pending. @param {any} detail */
+  async statsArrived(detail) {
+    const body = await this.options.cache.statsArrived(detail);
+    const shown = body ? this.inspected.get(detail.lora_name) : null;
+    if (this.closed || !shown?.stats_pending || shown.fingerprint !== body.fingerprint) return;
+    this.inspected.set(detail.lora_name, body);
+    this.renderPanel();
+  }
+
   async clearCache() {
     this.status.textContent = "clearing…";
     try {
@@ -428,6 +444,7 @@ export class EditorDialog {
   close() {
     if (this.closed) return;
     this.closed = true;
+    comfyEvents()?.removeEventListener(STATS_EVENT, this.onStatsEvent);
     this.picker?.close();
     this.curves.destroy();
     this.overlay.remove();

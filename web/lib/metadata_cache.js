@@ -6,11 +6,16 @@
  *
  * Fixes over the seed: error answers are never stored; a stored inspect answer is checked once per
  * session against the server, and replaced when the file's fingerprint changed; identical requests in
- * flight are shared; reads wait for hydration instead of racing it.
+ * flight are shared; reads wait for hydration instead of racing it. An answer saying `stats_pending` is
+ * never stored: its stats arrive as the `lwb.inspect.stats` event (`statsArrived`), which is stored.
  */
 
 export const LEGACY_KEY = "MAD_NODES_LORA_METADATA_V1";
 export const INSPECT_PREFIX = "inspect:";
+/** ComfyUI websocket event with the stats of an inspect answer that said `stats_pending` (routes/inspect_routes.py). */
+export const STATS_EVENT = "lwb.inspect.stats";
+/** How many stats events are remembered for answers still on their way (an event may beat its HTTP answer). */
+export const RECENT_EVENTS = 64;
 export const COMPAT_PREFIX = "compat:";
 
 /**
@@ -23,10 +28,24 @@ export const COMPAT_PREFIX = "compat:";
 export const inspectKey = (/** @type {string} */ lora) => `${INSPECT_PREFIX}${lora}`;
 export const compatKey = (/** @type {string} */ ckpt, /** @type {string} */ lora) => `${COMPAT_PREFIX}${ckpt}:${lora}`;
 
+/**
+ * The final inspect answer made from a `lwb.inspect.stats` event: `{arch, stats, fingerprint}` or
+ * `{arch, stats_error, fingerprint}`; null when the event is not one.
+ * @param {any} detail
+ */
+export function answerFromStatsEvent(detail) {
+  if (!detail || typeof detail !== "object" || typeof detail.lora_name !== "string" || !detail.fingerprint) return null;
+  const body = /** @type {Record<string, any>} */ ({ arch: detail.arch });
+  if (detail.stats_error !== undefined) body.stats_error = detail.stats_error;
+  else body.stats = detail.stats;
+  body.fingerprint = detail.fingerprint;
+  return body;
+}
+
 /** An answer worth keeping: a 200 with no error of its own. @param {Response} response @param {any} body */
 function cacheable(response, body) {
   if (!response.ok || body === null || typeof body !== "object") return false;
-  if (body.error || body.stats_error) return false;
+  if (body.error || body.stats_error || body.stats_pending) return false;
   return body.status === undefined || body.status === "ok";
 }
 
@@ -46,6 +65,40 @@ export class MetadataCache {
     this.validated = new Set();
     /** @type {Promise<void> | null} */
     this.hydrating = null;
+    /** final answers from stats events, by LoRA name, newest last (bounded) @type {Map<string, any>} */
+    this.recentStats = new Map();
+  }
+
+  /**
+   * A `lwb.inspect.stats` event arrived: its answer is stored (when it has stats) and returned, so a
+   * view showing the pending answer of the same name and fingerprint can show it; null if not an event.
+   * @param {any} detail
+   */
+  async statsArrived(detail) {
+    const body = answerFromStatsEvent(detail);
+    if (!body) return null;
+    this.recentStats.delete(detail.lora_name);
+    this.recentStats.set(detail.lora_name, body);
+    if (this.recentStats.size > RECENT_EVENTS) this.recentStats.delete(this.recentStats.keys().next().value ?? "");
+    await this.ready();
+    const key = inspectKey(detail.lora_name);
+    const stored = this.mirror.get(key);
+    if (!body.stats_error && (!stored || stored.fingerprint !== body.fingerprint || !stored.stats)) {
+      this.mirror.set(key, body);
+      this.validated.add(key); // fresh from the server
+      await this.storage.put(key, body);
+    }
+    return body;
+  }
+
+  /**
+   * `body`, or the final answer when it says `stats_pending` and its stats already arrived as an event.
+   * @param {string} loraName @param {any} body
+   */
+  settled(loraName, body) {
+    if (!body?.stats_pending) return body;
+    const arrived = this.recentStats.get(loraName);
+    return arrived && arrived.fingerprint === body.fingerprint ? arrived : body;
   }
 
   /** Load the store into memory once; import the legacy localStorage entries when the store is empty. */
@@ -117,11 +170,11 @@ export class MetadataCache {
     const key = inspectKey(loraName);
     const url = `/mad-nodes/inspect-lora?${new URLSearchParams({ lora_name: loraName, ...(refresh ? { refresh: "true" } : {}) })}`;
     const stored = this.mirror.get(key);
-    if (!stored || refresh) return (await this.fetchAndStore(key, url)).body;
+    if (!stored || refresh) return this.settled(loraName, (await this.fetchAndStore(key, url)).body);
     if (!this.validated.has(key)) {
       this.validated.add(key);
       this.fetchAndStore(key, url).then(({ body }) => {
-        if (body && body.fingerprint && body.fingerprint !== stored.fingerprint) onStale?.(body);
+        if (body && body.fingerprint && body.fingerprint !== stored.fingerprint) onStale?.(this.settled(loraName, body));
       }).catch((err) => console.warn(`[LoRAWeightsBuilder] re-checking ${loraName}: ${err}`));
     }
     return stored;
