@@ -41,7 +41,8 @@ from ..modules.arch.ids import UNKNOWN
 from ..modules.inspection.cache import shared_cache
 from ..modules.inspection.lora_facts import describe_lora
 from ..modules.inspection.service import file_fingerprint, has_block_layout, problem_text, refine_arch
-from .json_body import finite, json_response
+from .answer_memo import AnswerMemo, Stamp
+from .json_body import dumps, finite, json_response
 from .model_folders import ModelFolders
 from .name_guard import InvalidName, resolve_listed, validate_name
 from .stats_jobs import StatsJobs
@@ -70,6 +71,7 @@ class _Found:
     arch: str
     fingerprint: str
     stats_job: Future | None
+    stamp: Stamp | None = None  # the file version the answer is about (answer memo)
 
 
 class InspectRoutes:
@@ -81,6 +83,7 @@ class InspectRoutes:
         self._wait_s = stats_wait_s
         self._lock = threading.Lock()
         self._waiting: dict[Future, dict[str, str]] = {}  # pending job -> {lora name: fingerprint}; guarded
+        self._memo = AnswerMemo()
 
     @property
     def stats_jobs(self) -> StatsJobs:
@@ -96,6 +99,7 @@ class InspectRoutes:
 
     async def clear_cache(self, request: web.Request) -> web.Response:
         shared_cache().clear()
+        self._memo.clear()
         log.info("inspect cache cleared on request")
         return json_response(CLEARED)
 
@@ -120,20 +124,36 @@ class InspectRoutes:
             return json_response({"arch": UNKNOWN, "error": f"{name}: {type(err).__name__}: {err}"}, status=500)
         if found is None:
             return json_response({"arch": UNKNOWN, "error": NOT_FOUND}, status=404)
-        return json_response(await self._body(name, found))
+        if isinstance(found, bytes):  # the stored answer of an unchanged file
+            return web.Response(body=found, content_type="application/json")
+        body = await self._body(name, found)
+        if body.get("stats_pending") or body.get("stats_error"):  # neither is final: asked again, recomputed
+            return json_response(body)
+        encoded = dumps(body).encode()
+        if found.stamp is not None:
+            self._memo.put(name, found.stamp, encoded)
+        return web.Response(body=encoded, content_type="application/json")
 
-    def _find(self, name: str, refresh: bool) -> _Found | None:
-        """Resolve, detect and start (or find) the stats job; runs in the I/O pool."""
+    def _find(self, name: str, refresh: bool) -> _Found | bytes | None:
+        """The stored answer (bytes) when the file did not change; else resolve, detect and start (or find)
+        the stats job. Runs in the I/O pool."""
+        if not refresh:
+            path = self._folders.resolve("loras", name)
+            if path is None:
+                return None
+            if (memo := self._memo.get(name, path)) is not None:
+                return memo
         path = resolve_listed(self._folders, "loras", name)
         if path is None:
             return None
         try:
+            stamp = self._memo.stamp(path)
             arch = describe_lora(path, refresh=refresh).arch.arch
             fingerprint = file_fingerprint(path)
             job = self._jobs.future(path, arch, refresh) if has_block_layout(arch) else None
         except (OSError, ValueError) as err:
             raise _Unreadable(problem_text(err, path, name)) from err
-        return _Found(path, arch, fingerprint, job)
+        return _Found(path, arch, fingerprint, job, stamp)
 
     async def _body(self, name: str, found: _Found) -> dict:
         job = found.stats_job

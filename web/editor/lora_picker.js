@@ -3,7 +3,8 @@
  * LoRA picker: search box (debounced; Enter searches at once when the text changed), family and role
  * filters from the library's facets, one page at a time from the library route (or ComfyUI's own list
  * when there is no library), architecture and role badges, a compatibility hint against the graph's
- * checkpoint, keyboard selection, preview on hover.
+ * checkpoint, keyboard selection, preview on hover, and the library's background block-energy progress
+ * (`lwb.library.energy` events) with a pause/resume button.
  *
  * Compatibility hints are asked only for rows scrolled into view (IntersectionObserver), through the
  * metadata cache (`compat:<ckpt>:<lora>`), two at a time, the hovered row first. A preview is fetched
@@ -14,6 +15,7 @@
 
 import { comfyEvents } from "./comfy_events.js";
 import { compatHint, filterChoices, HintQueue, pageCount, parsePage } from "../lib/picker_model.js";
+import { ENERGY_EVENT, energyProgress } from "../lib/progress_text.js";
 import { h, clear } from "./dom.js";
 import { ownKeys } from "./key_guard.js";
 import { ensureStyles } from "./styles.js";
@@ -48,6 +50,9 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     hidden: true });
   const list = h("div", { className: "lwb-picker-list", dataset: { role: "picker-list" } });
   const status = h("span", { className: "lwb-muted", dataset: { role: "picker-status" } });
+  const energyNote = h("span", { className: "lwb-muted", dataset: { role: "picker-energy" } });
+  const energyToggle = h("button", { className: "lwb-btn", dataset: { action: "energy-toggle" }, hidden: true,
+    title: "Pause or resume measuring the block energy of the library in the background" });
   const ckptNote = h("span", { className: "lwb-muted", dataset: { role: "picker-ckpt" },
     text: ckptName ? `hints against ${ckptName}` : "no checkpoint in the graph: no compatibility hints" });
   const button = (/** @type {string} */ text, /** @type {string} */ action) =>
@@ -64,7 +69,8 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   const dialog = h("div", { className: "lwb-dialog lwb-picker", tabIndex: -1 },
     h("div", { className: "lwb-head" }, h("span", { className: "lwb-title", text: title }), input, familySelect, roleSelect),
     h("div", { className: "lwb-picker-body" }, list, preview),
-    h("div", { className: "lwb-toolbar" }, first, prev, pageInput, pageTotal, next, last, status, ckptNote,
+    h("div", { className: "lwb-toolbar" }, first, prev, pageInput, pageTotal, next, last, status, energyNote,
+      energyToggle, ckptNote,
       h("span", { className: "lwb-spacer" }),
       h("button", { className: "lwb-btn", text: "Cancel", on: { click: () => close() } })));
   const overlay = h("div", { className: "lwb-overlay lwb-picker-overlay" }, dialog);
@@ -95,8 +101,23 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     awaitingScan = false;
     load();
   };
+  /** Background block-energy progress: shown while it runs or is paused; the button pauses/resumes it. @param {any} progress */
+  const showEnergy = (progress) => {
+    const shown = energyProgress(progress);
+    energyNote.textContent = shown.text;
+    energyToggle.hidden = !shown.active;
+    energyToggle.textContent = shown.paused ? "Resume" : "Pause";
+    energyToggle.dataset.paused = String(shown.paused);
+  };
+  /** @param {CustomEvent} event */
+  const onEnergyEvent = (event) => { if (!closed) showEnergy(event.detail); };
+  energyToggle.addEventListener("click", async () => {
+    const body = await api.energyControl(energyToggle.dataset.paused === "true" ? "resume" : "pause");
+    if (body && !closed) showEnergy(body);
+  });
   const events = comfyEvents();
   events?.addEventListener(SCAN_EVENT, /** @type {EventListener} */ (onScanEvent));
+  events?.addEventListener(ENERGY_EVENT, /** @type {EventListener} */ (onEnergyEvent));
 
   const hints = new HintQueue(async (name) => {
     if (!cache || !ckptName || closed) return;
@@ -186,6 +207,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   async function loadFilters() {
     const { status: libStatus, roles } = await api.libraryFacets();
     if (closed || !libStatus) return;
+    showEnergy(libStatus.energy);
     const { families, roles: roleChoices } = filterChoices(libStatus, roles);
     const fill = (/** @type {HTMLSelectElement} */ select, /** @type {string} */ all,
       /** @type {import("../lib/picker_model.js").Choice[]} */ choices) => {
@@ -304,6 +326,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     if (closed) return;
     closed = true;
     events?.removeEventListener(SCAN_EVENT, /** @type {EventListener} */ (onScanEvent));
+    events?.removeEventListener(ENERGY_EVENT, /** @type {EventListener} */ (onEnergyEvent));
     clearTimeout(searchTimer);
     clearTimeout(hoverTimer);
     hints.stop();

@@ -153,6 +153,15 @@ export class EditorApi {
   }
 
   /**
+   * Pause or resume the library's background block-energy pass; its status, or null when the library
+   * route is not there. @param {"pause" | "resume"} action
+   */
+  async energyControl(action) {
+    const response = await this.fetch(`/mad-nodes/library/energy/${action}`, { method: "POST" }).catch(() => null);
+    return response && response.ok ? response.json() : null;
+  }
+
+  /**
    * `POST /mad-nodes/combine`: the combined configuration of a LoRA set, from the node's own engine.
    * Rejects with the route's error message (it names the field) when the request is refused.
    * @param {any} body @param {AbortSignal} [signal]

@@ -1,0 +1,88 @@
+"""The last final `inspect-lora` answer per LoRA name, as encoded JSON, checked against the file on every use.
+
+A cached inspection must cost less than the seed's handler, which never checks its cache. This memo
+keeps the encoded body (no JSON encoding per request) under a *stamp*: device, inode, size and mtime
+of the file (links followed) and size and mtime of each metadata sidecar. A request still resolves
+the name through ComfyUI's listing, then compares one `stat` per file: any change (rewritten file,
+edited sidecar, another file behind the name) misses and takes the full path. The name guard's
+real-path check is not repeated while the stamp holds: the same device and inode behind the same
+listed name is the same file that passed it. Bounded (LRU) and locked; pending answers are never kept.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from ..modules.inspection.sidecars import metadata_candidates
+
+MAX_ANSWERS = 4096
+
+Stamp = tuple
+
+
+def file_stamp(path: str | os.PathLike, candidates: list[Path]) -> Stamp:
+    """What identifies this version of the file and its sidecars (raises OSError if the file is gone)."""
+    st = os.stat(path)
+    parts: list = [str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+    for candidate in candidates:
+        try:
+            cs = os.stat(candidate)
+            parts += [cs.st_size, cs.st_mtime_ns]
+        except OSError:
+            parts.append(None)
+    return tuple(parts)
+
+
+class AnswerMemo:
+    def __init__(self, max_answers: int = MAX_ANSWERS):
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[str, tuple[Stamp, bytes]] = OrderedDict()
+        self._candidates: dict[str, list[Path]] = {}  # path -> its sidecar candidates (pure path arithmetic)
+        self._max = max_answers
+
+    def candidates(self, path: Path) -> list[Path]:
+        key = str(path)
+        with self._lock:
+            found = self._candidates.get(key)
+        if found is None:
+            found = metadata_candidates(path)
+            with self._lock:
+                if len(self._candidates) >= self._max:
+                    self._candidates.clear()
+                self._candidates[key] = found
+        return found
+
+    def stamp(self, path: Path) -> Stamp:
+        return file_stamp(path, self.candidates(path))
+
+    def get(self, name: str, path: Path) -> bytes | None:
+        """The stored answer of `name` if `path` is still the version it was made for (blocking: stats)."""
+        with self._lock:
+            found = self._answers.get(name)
+        if found is None:
+            return None
+        try:
+            current = self.stamp(path)
+        except OSError:
+            return None
+        if current != found[0]:
+            return None
+        with self._lock:
+            if name in self._answers:
+                self._answers.move_to_end(name)
+        return found[1]
+
+    def put(self, name: str, stamp: Stamp, body: bytes) -> None:
+        with self._lock:
+            self._answers[name] = (stamp, body)
+            self._answers.move_to_end(name)
+            while len(self._answers) > self._max:
+                self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+            self._candidates.clear()
