@@ -37,6 +37,7 @@ def lib(tmp_path):
 async def client(aiohttp_client, lib, tmp_path):
     folders = dataclasses.replace(lib.folders, user_dir=lambda: str(tmp_path / "user"))
     group = LibraryRoutes(folders)
+    group.library.energy_backlog.pause()  # energy only where a test asks for it (no background pass)
     client = await aiohttp_client(routes_app(group))
     client.group = group
     await _rescan(client)
