@@ -94,10 +94,15 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   let closed = false;
   /** While the library is being indexed, the scan's final progress event re-runs the search once. */
   let awaitingScan = false;
+  /** Scans seen ending; a search whose answer says "scanning" but during which a scan ended runs again at once
+   * (the end event came before the answer, so waiting for it would wait forever). */
+  let scansEnded = 0;
   /** @param {CustomEvent} event */
   const onScanEvent = (event) => {
     const phase = event.detail?.phase;
-    if (!awaitingScan || closed || !["done", "stopped", "failed"].includes(phase)) return;
+    if (closed || !["done", "stopped", "failed"].includes(phase)) return;
+    scansEnded++;
+    if (!awaitingScan) return;
     awaitingScan = false;
     load();
   };
@@ -169,6 +174,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   async function load() {
     const mine = ++generation;
     const query = input.value;
+    const endedBefore = scansEnded;
     lastQuery = query;
     status.textContent = "Searching…";
     let result;
@@ -192,6 +198,11 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     pageInput.max = String(pages);
     pageTotal.textContent = `of ${pages}`;
     awaitingScan = Boolean(result.scan?.scanning);
+    if (awaitingScan && scansEnded !== endedBefore) {
+      awaitingScan = false;
+      load();
+      return;
+    }
     const scanning = awaitingScan ? ` · indexing${progressText(result.scan.progress)}, results may be incomplete` : "";
     status.textContent = `${result.total} LoRAs${result.source === "core" ? " · ComfyUI list" : ""}${scanning}`;
     list.dataset.searches = String(mine); // how many searches have been shown: lets tests wait for theirs
