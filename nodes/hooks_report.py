@@ -1,12 +1,20 @@
 """Hooks Report node: what a HOOKS value will do, as JSON text (LoRA hooks, strengths, keyframes).
 
 For checking a chain of loaders before sampling: which LoRAs are in the group, in which order, at
-which base strengths, with how many block-weighted modules, and the keyframes that will run.
+which base strengths, with how many block-weighted modules, and the keyframes that will run. With a
+staircase family set, each hook also lists its keyframe multiplier at every model evaluation of that
+sampler/scheduler/steps run (`staircase`), computed like the editor's preview by ComfyUI's own sampler
+and HookKeyframeGroup (`sampler_evaluations`).
 """
 
 import json
 
 import comfy.hooks
+import comfy.samplers
+
+from . import sampler_evaluations
+
+NO_STAIRCASE = "none"
 
 
 def describe_hook(hook) -> dict:
@@ -34,11 +42,25 @@ class HooksReport:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"hooks": ("HOOKS",)}}
+        return {"required": {"hooks": ("HOOKS",)}, "optional": {
+            "staircase_family": ([NO_STAIRCASE, *sampler_evaluations.FAMILIES],
+                                 {"tooltip": "list each hook's multiplier at every model evaluation of this run"}),
+            "sampler_name": (comfy.samplers.KSampler.SAMPLERS,),
+            "scheduler": (comfy.samplers.KSampler.SCHEDULERS,),
+            "steps": ("INT", {"default": 20, "min": 1, "max": sampler_evaluations.MAX_STEPS}),
+        }}
 
-    def report(self, hooks):
+    def report(self, hooks, staircase_family=NO_STAIRCASE, sampler_name="euler", scheduler="normal", steps=20):
+        described = [describe_hook(h) for h in hooks.hooks]
+        if staircase_family != NO_STAIRCASE:
+            sigmas, evals, _ = sampler_evaluations.evaluations(staircase_family, sampler_name, scheduler, steps)
+            for out, hook in zip(described, hooks.hooks, strict=True):
+                keyframes = hook.hook_keyframe.keyframes  # none: the hook runs at full strength
+                values = sampler_evaluations.applied_strengths(staircase_family, sigmas, evals, keyframes) \
+                    if keyframes else [1.0] * len(evals)
+                out["staircase"] = [round(v, 6) for v in values]
         # One hook per line: readable in a Preview node, and still one JSON document.
-        return ("[\n" + ",\n".join(json.dumps(describe_hook(h)) for h in hooks.hooks) + "\n]",)
+        return ("[\n" + ",\n".join(json.dumps(d) for d in described) + "\n]",)
 
 
 NODES = (HooksReport,)

@@ -41,6 +41,7 @@ class ComfyServer:
     port: int = field(default_factory=free_port)
     frontend: bool = True
     extra_args: tuple[str, ...] = ()
+    extra_node_packs: tuple[Path, ...] = ()  # test-only node packs linked beside the pack
     process: subprocess.Popen | None = None
     log_path: Path | None = None
 
@@ -60,6 +61,10 @@ class ComfyServer:
         link = self.base_dir / "custom_nodes" / PACK_FOLDER_NAME
         if not link.exists():
             link.symlink_to(PACK_ROOT, target_is_directory=True)
+        for pack in self.extra_node_packs:
+            extra = self.base_dir / "custom_nodes" / f"lwb_test_{Path(pack).name}"
+            if not extra.exists():
+                extra.symlink_to(Path(pack).resolve(), target_is_directory=True)
         self.yaml_path.write_text(
             "lwb_test:\n"
             "    is_default: true\n"
