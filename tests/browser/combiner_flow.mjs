@@ -115,6 +115,12 @@ try {
     second.request, { timeout: 60000 });
   out.redo = { headroom: await page.inputValue("[data-role=headroom]"), key: await previewKey() };
   await previewSettled();
+  // copy the first LoRA's Inspire vector, as a user pasting it into Inspire's node would
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
+  await page.locator("[data-role=result-row] [data-action=copy]").first().click();
+  await page.waitForFunction(() => /copied|could not copy/.test(document.querySelector("[data-role=send-status]")?.textContent ?? ""));
+  out.copied = { status: await text("[data-role=send-status]"),
+    clipboard: await page.evaluate(() => navigator.clipboard.readText()).catch((err) => `unreadable: ${err}`) };
   // send to the loader, then save the combiner
   await page.selectOption("[data-role=loader-select]", { index: 0 });
   await page.click("[data-action=send-to-loader]");

@@ -70,6 +70,12 @@ def test_undo_and_redo_of_the_headroom_from_the_keyboard(combiner_run):
     assert combiner_run["redo"] == {"headroom": "0.6", "key": combiner_run["second"]["request"]}
 
 
+def test_copy_button_puts_the_inspire_vector_on_the_clipboard(combiner_run):
+    copied = combiner_run["copied"]
+    assert copied["status"] == f"copied {LORAS[0]}'s vector"
+    assert copied["clipboard"] == combiner_run["second"]["rows"][0]["vector"]
+
+
 def test_sent_to_loader_and_the_loader_ran_the_combiners_strengths_and_vectors(combiner_run):
     assert combiner_run["sendStatus"].startswith("sent 3 LoRAs to #")
     assert combiner_run["historyStatus"] == "success"
@@ -101,6 +107,16 @@ def test_workflow_saved_and_reloaded_keeps_the_combiner_config(combiner_run):
     assert trip["after"] == trip["before"]
     assert combiner_run["savedConfig"] in trip["widgetsValues"]
     assert combiner_run["rowsAfterReload"] == list(LORAS)
+
+
+def test_composition_history_keeps_shows_and_restores(combiner_run):
+    history = combiner_run["history"]
+    assert history["status"] == "kept", history
+    assert history["rows"], "the kept preview is listed"
+    assert any(LORAS[0] in line for line in history["detail"])
+    assert history["countBeforeRestore"] == 2
+    assert history["restored"] == list(LORAS)
+    assert history["restoredHeadroom"] == "0.6"
 
 
 def test_a_lora_of_another_family_is_excluded_with_the_reason(combiner_run):

@@ -62,6 +62,7 @@ const CSS = `
 .lwb-table th:first-child{width:28%}
 .lwb-history-row{padding:4px;border-radius:4px;cursor:pointer;border-bottom:1px solid #2e2e34}
 .lwb-history-row:hover,.lwb-history-row.lwb-active{background:#34343c}.lwb-history-detail{margin-top:8px}
+.lwb-history-detail > div{word-break:break-all}
 .lwb-preview{width:220px;border-left:1px solid #3a3a40;padding:6px}.lwb-preview img,.lwb-preview video{max-width:100%}
 `;
 
