@@ -3,7 +3,9 @@
     .comfyhost/venv/bin/python bench/routes_load.py [--loras 1000] [--clients 200] [--requests 3000]
 
 Two servers answer the same requests over the same folder, resolved by ComfyUI's real `folder_paths`:
-- `pack`: the pack's `InspectRoutes` (disk work in an I/O pool, stats jobs in the shared cache);
+- `pack`: the pack's `InspectRoutes` (disk work in an I/O pool, stats in worker processes, an
+  uncached LoRA answers `stats_pending` with its architecture after at most 0.25 s, a cached one is
+  served as stored JSON checked by one `stat` per file);
 - `seed`: a baseline built like seed 004's handler: name resolution and architecture detection on the
   event loop, stats in a 2-worker executor, a path-keyed cache, no sharing of in-flight work.
 
