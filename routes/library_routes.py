@@ -87,6 +87,11 @@ class LibraryRoutes:
         self._folders = folders
 
     @property
+    def library_or_none(self) -> Library | None:
+        """The library, or None when no user directory was given (other route groups use it optionally)."""
+        return self._library
+
+    @property
     def library(self) -> Library:
         if self._library is None:
             raise web.HTTPServiceUnavailable(

@@ -13,6 +13,7 @@ from .model_folders import ModelFolders
 from .pack_info import PackInfoRoutes
 from .preview_routes import PreviewRoutes
 from .staircase_routes import StaircaseEngine, StaircaseRoutes
+from .stats_jobs import StatsJobs
 
 
 def add_routes(routes: web.RouteTableDef, folders: ModelFolders, staircase: StaircaseEngine | None = None) -> None:
@@ -21,12 +22,14 @@ def add_routes(routes: web.RouteTableDef, folders: ModelFolders, staircase: Stai
         StaircaseRoutes(staircase).add_routes(routes)
     PackInfoRoutes(folders).add_routes(routes)
     ConfigRoutes(folders).add_routes(routes)
-    inspect = InspectRoutes(folders)
-    inspect.add_routes(routes)
+    # The library's background energy waits for the inspections a user waits for; inspections answer
+    # from (and add to) the energy the library stored per content id.
+    library = LibraryRoutes(folders, wait_interactive_idle=lambda timeout: stats_jobs.wait_idle(timeout))
+    stats_jobs = StatsJobs(store=library.library_or_none)
+    InspectRoutes(folders, stats_jobs=stats_jobs).add_routes(routes)
     CompatRoutes(folders).add_routes(routes)
     PreviewRoutes(folders).add_routes(routes)
-    # the library's background energy waits for the inspections a user is waiting for
-    LibraryRoutes(folders, wait_interactive_idle=inspect.stats_jobs.wait_idle).add_routes(routes)
+    library.add_routes(routes)
     ConfigSetRoutes(folders).add_routes(routes)
     combiner = CombineRoutes(folders)
     combiner.add_routes(routes)

@@ -9,20 +9,34 @@ version is queued. The job is asked for exactly that version: a file rewritten m
 job for the old version only. A job that failed or was cancelled is replaced by the next request.
 
 `compute=` runs a given function in threads instead (an injected computation, e.g. one a test holds).
+
+`store=` (the library): stats it already holds for this version of the file (by content id, e.g. from
+its background pass, or from before a restart) answer at once without a worker, and stats computed
+here are handed to it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 from ..modules.inspection.cache import InspectCache, file_key, shared_cache
 from ..modules.workers.pool import INTERACTIVE, WorkerPool
 from ..modules.workers.tasks import block_stats
 
+log = logging.getLogger(__name__)
+
 STATS_WORKERS = 2
+
+
+class StatsStore(Protocol):
+    def stored_stats(self, path: str, arch: str, size: int, mtime_ns: int) -> dict | None: ...
+
+    def remember_stats(self, path: str, arch: str, size: int, mtime_ns: int, stats: dict) -> bool: ...
 STATS_KIND = "stats-job|"
 
 
@@ -30,8 +44,10 @@ class StatsJobs:
     """Block-energy stats of LoRA files, computed at most `max_workers` at a time and once per file version."""
 
     def __init__(self, max_workers: int = STATS_WORKERS, *, cache: InspectCache | None = None,
-                 compute: Callable[[str | os.PathLike, str], dict] | None = None, pool: WorkerPool | None = None):
+                 compute: Callable[[str | os.PathLike, str], dict] | None = None, pool: WorkerPool | None = None,
+                 store: StatsStore | None = None):
         self._cache = cache or shared_cache()
+        self._store = store
         self._compute = compute
         self._threads = ThreadPoolExecutor(max_workers, thread_name_prefix="lwb-stats") if compute else None
         self._pool = None if compute else (pool or WorkerPool(max_workers, name="lwb-stats"))
@@ -59,6 +75,43 @@ class StatsJobs:
         return job
 
     def _submit(self, path, arch: str, size: int, mtime_ns: int) -> Future:
+        if self._store is not None:
+            stored = self._stored(str(path), arch, size, mtime_ns)
+            if stored is not None:
+                done: Future = Future()
+                done.set_result(stored)
+                return done
+        job = self._start(path, arch, size, mtime_ns)
+        if self._store is None:
+            return job
+        answer: Future = Future()  # ends once the library has its copy, so a later lookup finds it
+
+        def forward(finished: Future) -> None:
+            if finished.cancelled():
+                answer.cancel()
+            elif finished.exception() is not None:
+                answer.set_exception(finished.exception())
+            else:
+                self._remember(finished, str(path), arch, size, mtime_ns)
+                answer.set_result(finished.result())
+
+        job.add_done_callback(forward)
+        return answer
+
+    def _stored(self, path: str, arch: str, size: int, mtime_ns: int) -> dict | None:
+        try:
+            return self._store.stored_stats(path, arch, size, mtime_ns)
+        except Exception:  # noqa: BLE001 - a library problem must not stop an inspection
+            log.warning("could not read stored stats of %s", path, exc_info=True)
+            return None
+
+    def _remember(self, job: Future, path: str, arch: str, size: int, mtime_ns: int) -> None:
+        try:
+            self._store.remember_stats(path, arch, size, mtime_ns, job.result())
+        except Exception:  # noqa: BLE001 - the answer is still good without the library's copy
+            log.warning("could not store the stats of %s in the library", path, exc_info=True)
+
+    def _start(self, path, arch: str, size: int, mtime_ns: int) -> Future:
         if self._pool is not None:
             return self._pool.submit("block_stats", str(path), arch, size, mtime_ns, priority=INTERACTIVE)
         with self._idle:

@@ -76,6 +76,21 @@ def missing_energy(conn: sqlite3.Connection) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def id_of_version(conn: sqlite3.Connection, path: str, size: int, mtime_ns: int) -> str | None:
+    """The content id of the indexed file at `path`, if the index has exactly this version of it."""
+    row = conn.execute("SELECT id FROM files WHERE path = ? AND size = ? AND mtime_ns = ? AND error IS NULL",
+                       (path, size, mtime_ns)).fetchone()
+    return row["id"] if row else None
+
+
+def stats_of_version(conn: sqlite3.Connection, path: str, arch: str, size: int, mtime_ns: int) -> dict | None:
+    """Stored stats of this version of the file at `path` measured as `arch`, else None."""
+    row = conn.execute("SELECT e.stats FROM files f JOIN energy e ON e.id = f.id WHERE f.path = ? AND f.size = ? "
+                       "AND f.mtime_ns = ? AND e.status = ? AND e.arch = ?",
+                       (path, size, mtime_ns, DONE, arch)).fetchone()
+    return json.loads(row["stats"]) if row and row["stats"] else None
+
+
 def energy_counts(conn: sqlite3.Connection) -> dict:
     """{"done", "failed"} rows stored."""
     counts = dict(conn.execute("SELECT status, COUNT(*) FROM energy GROUP BY status").fetchall())

@@ -183,6 +183,22 @@ class Library:
             with self._energy_slots:
                 return energy_mod.compute_energy(conn, content_id, force=force, compute=self._compute_in_worker)
 
+    def stored_stats(self, path: str, arch: str, size: int, mtime_ns: int) -> dict | None:
+        """Stats the library stored for this version of the file (by its content id), else None (blocking)."""
+        with closing(self.connect()) as conn:
+            return energy_mod.stats_of_version(conn, path, arch, size, mtime_ns)
+
+    def remember_stats(self, path: str, arch: str, size: int, mtime_ns: int, stats: dict) -> bool:
+        """Store stats computed elsewhere (an inspection) under the content id of this indexed version of
+        the file; False when the index does not have this version (blocking)."""
+        with closing(self.connect()) as conn:
+            content_id = energy_mod.id_of_version(conn, path, size, mtime_ns)
+            known = energy_mod.stored_energy(conn, content_id) if content_id else None
+            if content_id is None or (known is not None and known["status"] == energy_mod.DONE):
+                return False
+            energy_mod.store_energy(conn, content_id, arch, stats)
+            return True
+
     def _compute_in_worker(self, path: str, arch: str) -> dict:
         """Stats of one file in the backlog's worker process, ahead of the backlog's own files."""
         return self.energy_backlog.pool().submit("block_stats", path, arch, priority=INTERACTIVE).result()

@@ -11,6 +11,7 @@ from contextlib import closing
 
 import pytest
 from lora_weights_builder.modules.blocks.energy import compute_stats
+from lora_weights_builder.modules.inspection.cache import shared_cache
 from lora_weights_builder.modules.library.energy_backlog import ENERGY_EVENT
 from lora_weights_builder.routes.stats_jobs import StatsJobs
 from lwb_testkit.event_log import EventLog
@@ -167,4 +168,31 @@ def test_a_failing_file_is_recorded_with_its_reason_and_retried_only_on_request(
         events.wait_for(finished, TIMEOUT_S, count=2)
         assert stored(lib)[broken_id]["stats"] == jsonable(compute_stats(path, "SDXL"))
     finally:
+        lib.stop()
+
+
+def test_inspections_store_their_stats_in_the_library_and_answer_from_it_after_a_restart(tmp_path, loras):
+    root, specs = loras
+    path = specs[0].path
+    lib = library(tmp_path, root)
+    try:
+        scan(lib)
+        calls = []
+
+        def counted(p, arch):
+            calls.append(p)
+            return compute_stats(p, arch)
+
+        shared_cache().clear()
+        first = StatsJobs(compute=counted, store=lib).future(path, "SDXL").result(TIMEOUT_S)
+        assert len(calls) == 1
+        assert stored(lib)[ids_by_name(lib)["style_0.safetensors"]]["stats"] == jsonable(first)
+        shared_cache().clear()  # a restarted ComfyUI: no in-memory result
+        again = StatsJobs(compute=counted, store=lib).future(path, "SDXL").result(TIMEOUT_S)
+        assert len(calls) == 1, "answered from the library, no computation"
+        assert jsonable(again) == jsonable(compute_stats(path, "SDXL"))
+        assert StatsJobs(compute=counted, store=lib).future(path, "SD15").result(TIMEOUT_S) and len(calls) == 2, \
+            "stored stats are for the architecture they were measured as"
+    finally:
+        shared_cache().clear()
         lib.stop()
