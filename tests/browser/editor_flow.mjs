@@ -46,7 +46,7 @@ try {
     node.connect(2, preview, 0);
     window["__lwbNode"] = node;
   });
-  await page.waitForTimeout(300);
+  await page.waitForSelector("[data-action=open-editor]");
   out.widgets = await page.evaluate(() => window["__lwbNode"].widgets.map((w) => ({ name: w.name, hidden: !!w.hidden })));
   await page.click("[data-action=open-editor]");
   await page.waitForSelector(".lwb-editor");
@@ -110,7 +110,8 @@ try {
   await pick("onerror", HOSTILE);
   await page.fill("[data-role=profile-name]", HOSTILE);
   await page.click("[data-action=profile-duplicate]");
-  await page.waitForTimeout(300);
+  await page.waitForFunction((name) => [...document.querySelectorAll("[data-role=profile-select] option")]
+    .some((o) => o.textContent === name), HOSTILE);
   out.hostile = await page.evaluate((name) => ({
     rowTexts: [...document.querySelectorAll(".lwb-lora-name")].map((e) => e.textContent),
     profileOptions: [...document.querySelectorAll("[data-role=profile-select] option")].map((o) => o.textContent),
@@ -120,11 +121,10 @@ try {
   }), HOSTILE);
   await shot("editor_hostile");
   // Clear Metadata Cache: browser and server (the open LoRA is then inspected again)
-  await page.waitForTimeout(500);
+  await page.waitForFunction(() => !(document.querySelector("[data-role=lora-panel]")?.textContent ?? "").includes("Inspecting"));
   out.idbBeforeClear = await idbKeys(page);
   await page.click("[data-action=clear-cache]");
   await page.waitForFunction(() => document.querySelector("[data-role=status]")?.textContent?.includes("cleared"));
-  await page.waitForTimeout(300);
   out.idbAfterClear = await idbKeys(page);
   out.openAfterClear = await text("[data-role=item-name]");
   await page.keyboard.press("Escape");
@@ -150,20 +150,26 @@ try {
   });
 
   // Vue node renderer ("Nodes 2.0"), when this frontend offers it.
-  out.vue = await page.evaluate(async () => {
+  const vueAvailable = await page.evaluate(async () => {
     const app = window["app"]; const LG = window["LiteGraph"];
     const setting = app.extensionManager?.setting;
-    if (!setting) return { available: false };
+    if (!setting) return false;
     await setting.set("Comfy.VueNodes.Enabled", true);
     const node = LG.createNode("MultiScheduledLoraLoader"); node.pos = [80, 420]; app.graph.add(node);
-    await new Promise((r) => setTimeout(r, 1500));
-    const canvases = [...document.querySelectorAll("canvas[data-role=node-curves]")].map((c) => c.getBoundingClientRect())
-      .filter((r) => r.width > 20 && r.height > 20);
-    const result = { available: true, mode: !!LG.vueNodesMode, visibleCanvases: canvases.length,
-      buttons: document.querySelectorAll("[data-action=open-editor]").length };
-    await setting.set("Comfy.VueNodes.Enabled", false);
-    return result;
+    return true;
   });
+  /** Node widget canvases that are really shown (laid out with a size). */
+  const visibleCanvases = () => [...document.querySelectorAll("canvas[data-role=node-curves]")]
+    .map((c) => c.getBoundingClientRect()).filter((r) => r.width > 20 && r.height > 20).length;
+  if (vueAvailable) {
+    await page.waitForFunction(visibleCanvases, null, { timeout: 30000 }).catch(() => {});
+  }
+  out.vue = !vueAvailable ? { available: false } : {
+    available: true, mode: await page.evaluate(() => !!window["LiteGraph"].vueNodesMode),
+    visibleCanvases: await page.evaluate(visibleCanvases),
+    buttons: await page.locator("[data-action=open-editor]").count(),
+  };
+  if (vueAvailable) await page.evaluate(() => window["app"].extensionManager.setting.set("Comfy.VueNodes.Enabled", false));
   await shot("vue_nodes");
 } catch (err) {
   out.error = String(err && /** @type {Error} */ (err).stack || err);

@@ -16,16 +16,14 @@ def lora(tmp_path):
 
 
 class Counter:
-    def __init__(self, value="v", delay=0.0):
+    def __init__(self, value="v"):
         self.calls = 0
         self.value = value
-        self.delay = delay
         self.lock = threading.Lock()
 
     def __call__(self):
         with self.lock:
             self.calls += 1
-        time.sleep(self.delay)
         return f"{self.value}{self.calls}"
 
 
@@ -123,37 +121,57 @@ def test_invalid_bound():
 
 
 def test_concurrent_callers_compute_once(lora):
-    cache, fn = InspectCache(), Counter(delay=0.2)
-    barrier = threading.Barrier(8)
+    """Eight callers, one computation: it only finishes once the seven others are waiting on it."""
+    cache = InspectCache()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        wait_until(lambda: cache.stats().hits == 7)
+        return "v1"
+
     results = []
-
-    def worker():
-        barrier.wait()
-        results.append(cache.get_or_compute(lora, "stats", fn))
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute(lora, "stats", compute)))
+               for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
-    assert fn.calls == 1
+        t.join(120)
+    assert len(calls) == 1
     assert results == ["v1"] * 8
 
 
 def test_concurrent_different_keys_run_in_parallel(tmp_path):
-    """One slow file must not serialise the others: the lock is not held while computing."""
+    """One slow file must not serialise the others: the lock is not held while computing. Each computation
+    waits for all four to be running at once (a barrier): serialised, the barrier breaks and they fail."""
     files = [tmp_path / f"{i}.safetensors" for i in range(4)]
     for f in files:
         f.write_bytes(b"x")
     cache = InspectCache()
-    start = time.monotonic()
-    threads = [threading.Thread(target=cache.get_or_compute, args=(f, "stats", Counter(delay=0.3))) for f in files]
+    together = threading.Barrier(len(files), timeout=30)
+    results, errors = [], []
+
+    def compute(f):
+        try:
+            results.append(cache.get_or_compute(f, "stats", lambda: together.wait() >= 0))
+        except threading.BrokenBarrierError as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=compute, args=(f,)) for f in files]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
-    assert time.monotonic() - start < 1.0  # 4 x 0.3 s if serialised
+        t.join(120)
+    assert errors == [] and results == [True] * 4
     assert cache.stats().size == 4
+
+
+def wait_until(condition, timeout=60.0):
+    """Poll `condition` (a state the code exposes) until true; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)
 
 
 def test_failure_is_shared_but_not_cached(lora):
@@ -163,7 +181,7 @@ def test_failure_is_shared_but_not_cached(lora):
 
     def failing():
         calls.append(1)
-        gate.wait(5)
+        gate.wait(60)
         raise ValueError("bad header")
 
     errors = []
@@ -177,7 +195,7 @@ def test_failure_is_shared_but_not_cached(lora):
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:
         t.start()
-    time.sleep(0.2)
+    wait_until(lambda: cache.stats().hits == 2)  # the two others wait on the one computation in flight
     gate.set()
     for t in threads:
         t.join(10)
@@ -191,12 +209,12 @@ def test_result_computed_across_a_clear_is_not_stored(lora):
 
     def slow():
         started.set()
-        release.wait(5)
+        release.wait(60)
         return "old"
 
     t = threading.Thread(target=cache.get_or_compute, args=(lora, "arch", slow))
     t.start()
-    started.wait(5)
+    started.wait(60)
     cache.clear()
     release.set()
     t.join(10)

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from contextlib import closing
 
 import pytest
@@ -54,15 +53,28 @@ def test_rescan_never_touches_profiles(tmp_path):
     assert lib.read(profiles.get_profile, made["id"]) == made
 
 
+# The scan reports each committed batch on stdout; the test kills it after batch `k` (anywhere before the
+# scan passes batch k + 2, where it waits to be killed), so every kill lands mid-scan whatever the load.
 _KILLED_SCAN = textwrap.dedent("""
-    import sys, time
+    import sys
     sys.path.insert(0, {tests!r})
     import lwb_testkit.pack
     from lora_weights_builder.modules.library import scanner
     from lora_weights_builder.modules.library.service import Library
     scanner.BATCH_ROWS = 2
-    read_facts = scanner.read_facts
-    scanner.read_facts = lambda *a: (time.sleep(0.03), read_facts(*a))[1]  # slow enough to be killed midway
+    flush = scanner.Scanner._flush
+    committed = [0]
+
+    def reporting_flush(self):
+        had_rows = bool(self._batch)
+        flush(self)
+        if had_rows:
+            committed[0] += 1
+            print("committed", committed[0], flush=True)
+            if committed[0] >= {hold_at}:
+                sys.stdin.readline()  # the test kills the scan while it waits here
+
+    scanner.Scanner._flush = reporting_flush
     lib = Library({db!r}, lambda: [{root!r}])
     print("ready", flush=True)
     lib.start_scan()
@@ -79,12 +91,18 @@ def test_scan_killed_at_random_points_leaves_a_consistent_index_that_the_next_sc
     scan(reference)
     truth = {r[0]: r for r in table(reference)}
     lib = library(tmp_path, root)
-    script = _KILLED_SCAN.format(tests=str(PACK_ROOT / "tests"), db=str(lib.db_path), root=str(root))
     rng = random.Random(6)
     for _ in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        kill_after = rng.randint(1, 4)  # 3 scans hold by batch 6 at most: 36 of 40 rows, never the whole
+        script = _KILLED_SCAN.format(tests=str(PACK_ROOT / "tests"), db=str(lib.db_path), root=str(root),
+                                     hold_at=kill_after + 2)
+        proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
         assert proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.1, 0.35))
+        line = proc.stdout.readline()
+        while line.split() != ["committed", str(kill_after)]:
+            assert line, "the scan ended before the batch the test kills it after"
+            line = proc.stdout.readline()
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         with closing(lib.connect()) as conn:
@@ -100,7 +118,9 @@ def test_reads_during_a_scan_are_never_blocked(tmp_path):
     root = tmp_path / "loras"
     for i in range(30):
         tiny_lora(root / f"r{i:02d}.safetensors", seed=i)
-    lib = library(tmp_path, root, notify=lambda e, d: time.sleep(0.005))
+    reads = threading.Semaphore(0)
+    # Each scan notification waits for one more read: readers get in during the scan whatever the load.
+    lib = library(tmp_path, root, notify=lambda e, d: reads.acquire(timeout=60))
     lib.read(store.facets)  # create the database
     totals, errors = [], []
 
@@ -110,6 +130,7 @@ def test_reads_during_a_scan_are_never_blocked(tmp_path):
                 totals.append(lib.read(store.search, store.parse_query({"q": "r"}))["total"])
             except Exception as err:  # noqa: BLE001 - collected and asserted below
                 errors.append(err)
+            reads.release()
 
     import lwb_testkit.library_index  # noqa: F401
     from lora_weights_builder.modules.library import scanner
