@@ -12,6 +12,7 @@ import { openComfyPage } from "./launch.mjs";
 const [baseUrl, outDir, ...names] = process.argv.slice(2);
 const hostileFile = /** @type {string} */ (names.pop());
 const otherFamily = /** @type {string} */ (names.pop());
+const profileName = process.env.LWB_COMBINER_PROFILE ?? "";
 const { browser, page, pageErrors } = await openComfyPage(baseUrl);
 /** @type {string[]} */
 const dialogs = [];
@@ -211,6 +212,28 @@ try {
   out.hostile.nodeRows = await page.evaluate(() => [...document.querySelectorAll("[data-role=combiner-row] .lwb-lora-name")].map((e) => e.textContent));
   out.hostile.nodeInHtml = await page.evaluate((name) => document.querySelector(".lwb-combiner-widget")?.innerHTML.includes(name),
     hostileFile.replace(/\.safetensors$/, ""));
+
+  // a saved block-weight profile (made by the test, by name) on the first LoRA: the preview and the node run agree
+  if (profileName) {
+    await page.click("[data-action=open-combiner]");
+    await page.waitForSelector(".lwb-combiner");
+    const before = (await previewSettled()).request;
+    await page.click("[data-role=lora-list] .lwb-lora-row[data-index='0']");
+    await page.locator(`[data-role=block-profile] option[value="${profileName}"]`).waitFor({ state: "attached", timeout: 30000 });
+    await page.selectOption("[data-role=block-profile]", profileName);
+    await page.waitForFunction((k) => /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey !== k,
+      before, { timeout: 60000 });
+    out.profile = await previewSettled();
+    await page.click("[data-action=save]");
+    const ranWithProfile = await queueAndRead(page, baseUrl);
+    out.profile.status = ranWithProfile.status;
+    out.profile.ran = await page.evaluate((outputs) => {
+      const app = window["app"]; const combiner = window["__lwbCombiner"];
+      const preview = app.graph._nodes.find((n) => n.type === "PreviewAny" && n.inputs[0].link != null
+        && app.graph.links.get?.(n.inputs[0].link)?.origin_id === combiner.id);
+      return outputs[String(preview?.id)]?.text?.[0] ?? null;
+    }, ranWithProfile.outputs);
+  }
 
   // the node widget under the Vue node renderer ("Nodes 2.0"), when this frontend offers it
   out.vue = await page.evaluate(async () => {

@@ -3,6 +3,7 @@ server answers for the same request, and what the graph ran."""
 
 import json
 import logging
+import os
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,8 @@ BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 HOSTILE = "<svg onload=alert(1)> cmb"
 LORAS = ("lwb_cmb_ink.safetensors", "lwb_cmb_glow.safetensors", "lwb_cmb_face.safetensors")
 OTHER_FAMILY = "lwb_cmb_old_sd15.safetensors"
+PROFILE = "lwb cmb soft middle"
+PROFILE_WEIGHTS = [1.0] * 4 + [0.25, 0.5, 1.0, 1.5, 0.75] + [0.5] + [1.25, 0.25, 1.0, 0.5, 2.0, 0.75, 1.0, 1.0, 1.0]
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +27,13 @@ def combiner_run(comfy_server, tmp_path_factory):
     make_lora(comfy_server.loras_dir / f"{HOSTILE}.safetensors", "SDXL", seed=44)
     make_lora(comfy_server.loras_dir / OTHER_FAMILY, "SD15", seed=45)
     out_dir = tmp_path_factory.mktemp("combiner_screens")
+    profile = {"name": PROFILE, "layout": "sdxl_unet_9", "weights": PROFILE_WEIGHTS}
+    status, _, raw = comfy_server.request("/mad-nodes/profiles", json.dumps(profile).encode(), method="POST",
+                                          headers={"Content-Type": "application/json"})
+    assert status in (201, 409), raw  # 409: an earlier run of this module in the same session made it
     args = [comfy_server.url, str(out_dir), *LORAS, OTHER_FAMILY, f"{HOSTILE}.safetensors"]
     proc = subprocess.run(["node", str(BROWSER_DIR / "combiner_flow.mjs"), *args], capture_output=True, text=True,
-                          timeout=600, cwd=BROWSER_DIR)
+                          timeout=600, cwd=BROWSER_DIR, env={**os.environ, "LWB_COMBINER_PROFILE": PROFILE})
     assert proc.returncode == 0, f"combiner_flow.mjs failed:\n{proc.stdout}\n{proc.stderr}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["out_dir"] = out_dir
@@ -117,6 +124,22 @@ def test_composition_history_keeps_shows_and_restores(combiner_run):
     assert history["countBeforeRestore"] == 2
     assert history["restored"] == list(LORAS)
     assert history["restoredHeadroom"] == "0.6"
+
+
+def test_a_saved_profile_by_name_runs_the_same_in_the_preview_and_the_node(combiner_run, comfy_server):
+    run = combiner_run["profile"]
+    request = json.loads(run["request"])
+    first = request["loras"][0]
+    assert first["profile"] == PROFILE
+    blocks = [f"input_{i}" for i in range(9)] + ["middle_0"] + [f"output_{i}" for i in range(9)]
+    assert first["vectors"] == dict(zip(blocks, PROFILE_WEIGHTS, strict=True)), "the profile's values, by block"
+    answer = _combine(comfy_server, request)
+    assert run["schedule"] == answer["schedule_string"]
+    plain = [{k: v for k, v in lora.items() if k not in ("profile", "vectors")} for lora in request["loras"]]
+    without = _combine(comfy_server, {**request, "loras": plain})
+    assert answer["schedule_string"] != without["schedule_string"], "the profile changed the result"
+    assert run["status"] == "success"
+    assert run["ran"] == run["schedule"], "the node ran what the editor showed"
 
 
 def test_a_lora_of_another_family_is_excluded_with_the_reason(combiner_run):
