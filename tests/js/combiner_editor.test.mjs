@@ -8,6 +8,7 @@ import { addLora, combineRequest, profileVectors, readCombinerConfig, snapshotSt
 import { blockShares, cosineCells, cosineColor, heatHeight, heatLayout, hitTest, shareColor, MISSING_COLOR } from "../../web/lib/heat_map.js";
 import { compositionDetail, compositionRow, stateFromComposition } from "../../web/lib/history_model.js";
 import { cosineMatrix, heatInput, keptByLora, resultRows, verdictLines, verdictSummary } from "../../web/lib/combine_result.js";
+import { EditorApi } from "../../web/lib/api.js";
 import { COMBINER_PROFILE, loaderConfigWithResult } from "../../web/lib/send_to_loader.js";
 import { readConfig, writeConfig, newItem, emptyModel } from "../../web/lib/config_model.js";
 import { ScheduleError, parseScheduleConfig, serializeSchedule } from "../../web/lib/schedule.js";
@@ -221,4 +222,23 @@ test("an undo snapshot restores the LoRAs, policy and headroom exactly", () => {
   items[1].profile = "soft";
   const state = { items, policy: "role_aware", headroom: 0.85 };
   assert.deepEqual(stateFromSnapshot(snapshotState(state)), state);
+});
+
+test("the client posts the request as JSON and turns a refusal into the route's own message", async () => {
+  /** @type {{url: string, init: any}[]} */
+  const calls = [];
+  const answers = [
+    new Response(JSON.stringify({ schedule_string: "" }), { status: 200 }),
+    new Response(JSON.stringify({ error: "loras[0].lora_name: LoRA 'gone' not found", field: "loras[0].lora_name" }), { status: 404 }),
+    new Response("<html>not json</html>", { status: 502 }),
+  ];
+  const api = new EditorApi({ fetchApi: async (url, init) => { calls.push({ url, init }); return /** @type {Response} */ (answers.shift()); },
+    apiURL: (route) => `/api${route}` });
+  const body = { loras: [{ lora_name: "a", strength_model: 1, strength_clip: 1 }], policy: "budget", headroom: 1 };
+  assert.deepEqual(await api.combine(body), { schedule_string: "" });
+  assert.equal(calls[0].url, "/mad-nodes/combine");
+  assert.equal(calls[0].init.method, "POST");
+  assert.deepEqual(JSON.parse(calls[0].init.body), body);
+  await assert.rejects(api.combine(body), { message: "combine: loras[0].lora_name: LoRA 'gone' not found" });
+  await assert.rejects(api.combine(body), { message: "combine: HTTP 502" });
 });
