@@ -16,13 +16,16 @@ from . import sampler_evaluations
 
 NO_STAIRCASE = "none"
 
+from .comfy_seams.hooks_seam import base_strengths
+
 
 def describe_hook(hook) -> dict:
     out = {"type": type(hook).__name__}
     if isinstance(hook, comfy.hooks.WeightHook):
+        strength_model, strength_clip = base_strengths(hook)
         out.update({
-            "strength_model": hook._strength_model,
-            "strength_clip": hook._strength_clip,
+            "strength_model": strength_model,
+            "strength_clip": strength_clip,
             "lora_tensors": len(hook.weights or {}),
             "block_weighted_modules": len(getattr(hook, "module_multipliers", {}) or {}),
         })

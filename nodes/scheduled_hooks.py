@@ -23,6 +23,7 @@ import comfy.patcher_extension
 import comfy.samplers
 
 from ..modules.blocks.patch_groups import group_by_multiplier
+from .comfy_seams.hooks_seam import base_strengths, make_first_keyframe_current
 
 WRAPPER_KEY = "lora_weights_builder.model_hooks"
 # Per model_sampling object (weakly held, so a model's table goes with the model): percent -> sigma.
@@ -56,7 +57,7 @@ class SigmaCachedKeyframeGroup(comfy.hooks.HookKeyframeGroup):
     def clone(self):
         c = SigmaCachedKeyframeGroup()
         c.keyframes = [keyframe.clone() for keyframe in self.keyframes]
-        c._set_first_as_current()
+        make_first_keyframe_current(c)
         return c
 
 
@@ -71,7 +72,8 @@ class BlockWeightedLoraHook(comfy.hooks.WeightHook):
         if not self.should_register(model, model_options, target_dict, registered):
             return False
         is_clip = target_dict.get("target", None) == comfy.hooks.EnumWeightTarget.Clip
-        strength = self._strength_clip if is_clip else self._strength_model
+        strength_model, strength_clip = base_strengths(self)
+        strength = strength_clip if is_clip else strength_model
         key_map = comfy.lora.model_lora_keys_clip(model.model, {}) if is_clip else \
             comfy.lora.model_lora_keys_unet(model.model, {})
         patches = comfy.lora.load_lora(self.weights, key_map, log_missing=False)

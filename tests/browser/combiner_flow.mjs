@@ -66,7 +66,6 @@ try {
   await page.waitForTimeout(1500);
   await page.evaluate(async () => {
     const app = window["app"]; const LG = window["LiteGraph"];
-    await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false);
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
     const combiner = LG.createNode("LoraBlockWeightCombiner"); combiner.pos = [60, 80]; app.graph.add(combiner);
     const shown = LG.createNode("PreviewAny"); shown.pos = [480, 60]; app.graph.add(shown);
@@ -240,6 +239,7 @@ try {
     const app = window["app"]; const LG = window["LiteGraph"];
     const setting = app.extensionManager?.setting;
     if (!setting) return { available: false };
+    const before = setting.get("Comfy.VueNodes.Enabled");
     await setting.set("Comfy.VueNodes.Enabled", true);
     const node = LG.createNode("LoraBlockWeightCombiner"); node.pos = [900, 300]; app.graph.add(node);
     await new Promise((r) => setTimeout(r, 1500));
@@ -247,7 +247,7 @@ try {
       .filter((r) => r.width > 20 && r.height > 20);
     const result = { available: true, mode: !!LG.vueNodesMode, visibleWidgets: widgets.length,
       buttons: document.querySelectorAll("[data-action=open-combiner]").length };
-    await setting.set("Comfy.VueNodes.Enabled", false);
+    await setting.set("Comfy.VueNodes.Enabled", before);
     return result;
   });
 } catch (err) {

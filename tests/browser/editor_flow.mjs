@@ -7,7 +7,7 @@
  * usage: node tests/browser/editor_flow.mjs http://127.0.0.1:PORT OUT_DIR [LORA_FILE_NAME]
  */
 import { idbKeys, queueAndRead } from "./editor_helpers.mjs";
-import { openComfyPage } from "./launch.mjs";
+import { NODES_2, openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, styleName = "style_a.safetensors"] = process.argv.slice(2);
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -39,7 +39,6 @@ try {
   })));
   await page.evaluate(async () => {
     const app = window["app"]; const LG = window["LiteGraph"];
-    await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false); // classic renderer first
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
     const node = LG.createNode("MultiScheduledLoraLoader"); node.pos = [80, 120]; app.graph.add(node);
     const preview = LG.createNode("PreviewAny"); preview.pos = [520, 120]; app.graph.add(preview);
@@ -169,7 +168,7 @@ try {
     visibleCanvases: await page.evaluate(visibleCanvases),
     buttons: await page.locator("[data-action=open-editor]").count(),
   };
-  if (vueAvailable) await page.evaluate(() => window["app"].extensionManager.setting.set("Comfy.VueNodes.Enabled", false));
+  if (vueAvailable) await page.evaluate((on) => window["app"].extensionManager.setting.set("Comfy.VueNodes.Enabled", on), NODES_2);
   await shot("vue_nodes");
 } catch (err) {
   out.error = String(err && /** @type {Error} */ (err).stack || err);

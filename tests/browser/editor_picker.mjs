@@ -118,7 +118,6 @@ try {
   await page.waitForTimeout(1500);
   await page.evaluate(async (ckpt) => {
     const app = window["app"]; const LG = window["LiteGraph"];
-    await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false);
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
     // The checkpoint loader is not wired: the stub is never loaded, the picker still compares with it.
     const loader = LG.createNode("CheckpointLoaderSimple"); loader.pos = [40, 120]; app.graph.add(loader);

@@ -7,6 +7,9 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update", "--disable-sync", "--disable-default-apps",
 ];
 
+/** The renderer the flows run under: Nodes 2.0 (Vue nodes) when LWB_NODES_2=1, else the classic canvas. */
+export const NODES_2 = process.env.LWB_NODES_2 === "1";
+
 /** @param {string} baseUrl */
 export async function openComfyPage(baseUrl) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: CHROMIUM_ARGS });
@@ -28,5 +31,7 @@ export async function openComfyPage(baseUrl) {
   });
   await page.goto(baseUrl, { waitUntil: "domcontentloaded" });
   await page.waitForFunction(() => Boolean(window["app"]?.graph && window["LiteGraph"]), null, { timeout: 60000 });
+  // The test server's settings file chooses the renderer too; setting it here keeps the flows independent of it.
+  await page.evaluate((on) => window["app"].extensionManager?.setting?.set("Comfy.VueNodes.Enabled", on), NODES_2);
   return { browser, page, console: console_, pageErrors, blocked };
 }

@@ -15,12 +15,19 @@ try {
     .then((handle) => handle.jsonValue())
     .catch(() => null);
   const nodeTypes = await page.evaluate(() => Object.keys(window["LiteGraph"].registered_node_types));
+  // What the page runs, read from the frontend itself: its version and whether Vue nodes render the graph.
+  const frontend = await page.evaluate(() => ({
+    version: window["__COMFYUI_FRONTEND_VERSION__"] ?? null,
+    vueNodes: Boolean(window["LiteGraph"].vueNodesMode),
+    vueNodeElements: document.querySelectorAll("[data-node-id]").length,
+  }));
   if (screenshot) await page.screenshot({ path: screenshot });
   const packPath = `/extensions/${encodeURIComponent(packFolder)}/`;
   const packPathRaw = `/extensions/${packFolder}/`;
   const fromPack = (/** @type {string} */ s) => s.includes(packPath) || s.includes(packPathRaw) || s.includes("LoRAWeightsBuilder");
   console.log(JSON.stringify({
     marker,
+    frontend,
     packNodeTypes: nodeTypes.filter((t) => t.startsWith("LoraWeightsBuilder")),
     packConsoleErrors: messages.filter((m) => (m.type === "error" || m.type === "warning") && (fromPack(m.url) || fromPack(m.text))),
     packPageErrors: pageErrors.filter(fromPack),

@@ -1,14 +1,23 @@
 """The real ComfyUI frontend, in headless Chromium, loads and runs the pack's web extension."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from lwb_testkit.comfy_server import nodes_2_enabled
+from lwb_testkit.host import HOST_VERSION
 
 pytestmark = [pytest.mark.comfy, pytest.mark.browser]
 
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
+
+
+def pinned_frontend() -> str:
+    """The frontend version install.sh pins for this host (scripts/comfyhost/host-<version>.txt)."""
+    pins = (BROWSER_DIR.parents[1] / "scripts" / "comfyhost" / f"host-{HOST_VERSION}.txt").read_text()
+    return re.search(r"^comfyui-frontend-package==(\S+)", pins, re.M).group(1)
 
 
 def run_browser_script(script: str, *args: str, timeout: int = 180) -> dict:
@@ -26,6 +35,18 @@ def test_frontend_loads_pack_extension(comfy_server, pack_module_name, tmp_path)
     assert result["packConsoleErrors"] == []
     assert result["packPageErrors"] == []
     assert (tmp_path / "smoke.png").stat().st_size > 10_000
+
+
+def test_frontend_and_renderer_are_the_ones_asked_for(comfy_server, pack_module_name, tmp_path):
+    """The matrix really runs what it names: the host's pinned frontend, under the renderer LWB_NODES_2 picks
+    (Vue node elements on the page under Nodes 2.0, none under the classic canvas)."""
+    result = run_browser_script("smoke.mjs", comfy_server.url, pack_module_name)
+    assert result["frontend"]["version"] == pinned_frontend()
+    assert result["frontend"]["vueNodes"] is nodes_2_enabled()
+    if nodes_2_enabled():
+        assert result["frontend"]["vueNodeElements"] > 0
+    else:
+        assert result["frontend"]["vueNodeElements"] == 0
 
 
 def test_example_workflow_runs_from_the_browser(comfy_server, tmp_path):

@@ -30,7 +30,7 @@ def test_install_script_uses_lwb_host_dir(tmp_path):
     proc = subprocess.run([str(REPO / "scripts" / "comfyhost" / "install.sh")], env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == f"comfyhost: up to date in {other}"
+    assert proc.stdout.strip() == f"comfyhost {host.HOST_VERSION}: up to date in {other}"
 
 
 def test_comfyui_dir_selects_the_tree(monkeypatch, tmp_path):

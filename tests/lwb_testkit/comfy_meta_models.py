@@ -10,6 +10,7 @@ FLUX.1-dev, Chroma, SD3-medium, Wan 2.1 T2V 1.3B).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from types import SimpleNamespace
 
@@ -61,12 +62,31 @@ _UNET_CONFIGS: dict[str, dict] = {
 META_ARCHS = tuple(_UNET_CONFIGS)
 
 
+# Values ComfyUI 0.8.0's detection gives FLUX.1-dev and Chroma for params fields 0.3.75 does not have (or
+# that 0.8.0 made required): `txt_ids_dims` is [] for both, Chroma has no `vector_in` so `vec_in_dim` is None.
+_DETECTED_DEFAULTS = {"txt_ids_dims": [], "vec_in_dim": None}
+
+
+def _unet_config(arch: str) -> dict:
+    """The config of `arch` in the keys this ComfyUI's model classes take: required fields of the installed
+    FLUX.1/Chroma params class that the config lacks get the value ComfyUI's own detection sets."""
+    config = dict(_UNET_CONFIGS[arch])
+    if arch in ("FLUX.1", "CHROMA"):
+        module = importlib.import_module("comfy.ldm.flux.model" if arch == "FLUX.1" else "comfy.ldm.chroma.model")
+        params_cls = module.FluxParams if arch == "FLUX.1" else module.ChromaParams
+        for f in dataclasses.fields(params_cls):
+            required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            if required and f.name not in config and f.name in _DETECTED_DEFAULTS:
+                config[f.name] = _DETECTED_DEFAULTS[f.name]
+    return config
+
+
 def meta_model(comfy: SimpleNamespace, arch: str):
     """`comfy.model_base.BaseModel` subclass instance of `arch` with every parameter on `meta`."""
     if arch not in _UNET_CONFIGS:
         raise ValueError(f"no meta model config for {arch!r} (known: {', '.join(_UNET_CONFIGS)})")
     detection = importlib.import_module("comfy.model_detection")
-    config = detection.model_config_from_unet_config(dict(_UNET_CONFIGS[arch]))
+    config = detection.model_config_from_unet_config(_unet_config(arch))
     if config is None:
         raise RuntimeError(f"{arch}: ComfyUI matched no supported model for the unet config")
     return config.get_model({}, device=META)

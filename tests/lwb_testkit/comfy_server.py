@@ -27,6 +27,20 @@ PACK_FOLDER_NAME = "ComfyUI-LoRA-Weights-Builder"
 BOOT_TIMEOUT_S = 180
 
 
+def nodes_2_enabled() -> bool:
+    """Whether the browser tests run the frontend's Nodes 2.0 renderer (LWB_NODES_2=1) or the classic canvas."""
+    return os.environ.get("LWB_NODES_2", "0") == "1"
+
+
+def frontend_settings() -> dict:
+    """The user's comfy.settings.json: first-run screens off, renderer as chosen.
+
+    `Comfy.TutorialCompleted` skips the first-run template browser (1.58.1 opens it otherwise) and the
+    tutorial; `Comfy.VueNodes.Enabled` is the frontend's "Modern Node Design (Nodes 2.0)" switch (1.27.1+).
+    """
+    return {"Comfy.TutorialCompleted": True, "Comfy.VueNodes.Enabled": nodes_2_enabled()}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,7 +71,7 @@ class ComfyServer:
         self.checkpoints_dir.mkdir(parents=True, exist_ok=True)
         settings = self.base_dir / "user" / "default" / "comfy.settings.json"
         if not settings.exists():
-            settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+            settings.write_text(json.dumps(frontend_settings()))
         link = self.base_dir / "custom_nodes" / PACK_FOLDER_NAME
         if not link.exists():
             link.symlink_to(PACK_ROOT, target_is_directory=True)
