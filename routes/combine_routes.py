@@ -115,7 +115,7 @@ class CombineRoutes:
 
     def _resolve(self, name: str, listing: list[str], field: str) -> tuple[str, str]:
         try:
-            validate_name(name.strip())
+            validate_name(name.strip(), self._folders.separator)
         except InvalidName as err:
             raise CombineProblem(400, f"LoRA {name!r}: {err}", field) from None
         try:

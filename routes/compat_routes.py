@@ -51,7 +51,7 @@ class CompatRoutes:
         ckpt_name = request.query.get("ckpt_name", "")
         lora_name = request.query.get("lora_name", "")
         try:
-            validate_name(ckpt_name)
+            validate_name(ckpt_name, self._folders.separator)
         except InvalidName as err:
             return json_response({**CKPT_NOT_FOUND, "detail": str(err)}, status=400)
         body = await asyncio.get_running_loop().run_in_executor(self._io, self._compare, ckpt_name, lora_name)
@@ -80,7 +80,7 @@ class CompatRoutes:
         if not lora_name:
             return UNKNOWN, "No LoRA given to compare with the checkpoint."
         try:
-            validate_name(lora_name)
+            validate_name(lora_name, self._folders.separator)
         except InvalidName as err:
             return UNKNOWN, f"LoRA not found ({err})."
         path = resolve_listed(self._folders, "loras", lora_name)

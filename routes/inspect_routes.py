@@ -111,7 +111,7 @@ class InspectRoutes:
         if not name:
             return json_response({"arch": UNKNOWN}, status=400)
         try:
-            validate_name(name)
+            validate_name(name, self._folders.separator)
         except InvalidName as err:
             return json_response({"arch": UNKNOWN, "error": NOT_FOUND, "detail": str(err)}, status=400)
         try:

@@ -5,9 +5,12 @@ path from a request: they take a *name* and ask this object, which only answers 
 ComfyUI itself lists in that folder type.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..modules.inspection.lora_names import listed_spelling
 
 
 @dataclass(frozen=True)
@@ -17,17 +20,23 @@ class ModelFolders:
 
     `user_dir()` is ComfyUI's user directory (where the library database lives, never beside the models)
     and `notify(event, data)` sends an event to the browsers (ComfyUI's websocket `send_sync`; callable
-    from any thread). Both are optional for route groups that do not need them."""
+    from any thread). Both are optional for route groups that do not need them.
+
+    `separator` is the file system's ('\\' on Windows, where ComfyUI lists `styles\\ink.safetensors` and
+    `styles/ink.safetensors` names the same file); tests set it to check Windows rules on any OS."""
 
     list_names: Callable[[str], list[str]]
     full_path: Callable[[str, str], str | None]
     folder_roots: Callable[[str], list[str]]
     user_dir: Callable[[], str] | None = None
     notify: Callable[[str, dict], None] | None = None
+    separator: str = os.sep
 
     def resolve(self, kind: str, name: str) -> Path | None:
-        """The file behind `name` if, and only if, ComfyUI lists that exact name for `kind`."""
-        if not name or name not in set(self.list_names(kind)):
+        """The file behind `name` if, and only if, ComfyUI lists that name for `kind` (either separator on
+        Windows); ComfyUI's own spelling is what gets resolved."""
+        listed = listed_spelling(name, self.list_names(kind), self.separator) if name else None
+        if listed is None:
             return None
-        found = self.full_path(kind, name)
+        found = self.full_path(kind, listed)
         return Path(found) if found else None

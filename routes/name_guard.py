@@ -27,15 +27,16 @@ MAX_NAME_CHARS = 1024
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
-_SEPARATORS = re.compile(r"[\\/]" if os.sep == "\\" else r"/")
 
 
 class InvalidName(ValueError):
     """A request name refused from its text alone; the message says why."""
 
 
-def validate_name(name: str) -> str:
-    """`name` unchanged if it can be a name ComfyUI lists; raises `InvalidName` naming the problem."""
+def validate_name(name: str, separator: str = os.sep) -> str:
+    """`name` unchanged if it can be a name ComfyUI lists on a file system with `separator` ('\\' on
+    Windows, where '/' separates too); raises `InvalidName` naming the problem."""
+    windows = separator == "\\"
     if not name:
         raise InvalidName("the name is empty")
     if len(name) > MAX_NAME_CHARS:
@@ -43,22 +44,24 @@ def validate_name(name: str) -> str:
     bad = next((c for c in name if ord(c) < 0x20 or ord(c) == 0x7F), None)
     if bad is not None:
         raise InvalidName(f"the name contains the control character U+{ord(bad):04X}")
-    if os.sep != "\\" and "\\" in name:
+    if not windows and "\\" in name:
         raise InvalidName("the name contains a backslash")
     if _PERCENT_ESCAPE.search(name):
         raise InvalidName("the name contains a URL escape (%xx) after decoding")
-    if name.startswith(("/", "~")) or _DRIVE.match(name) or (os.sep == "\\" and name.startswith("\\")):
+    if name.startswith(("/", "~")) or _DRIVE.match(name) or (windows and name.startswith("\\")):
         raise InvalidName("the name is an absolute or home-relative path")
-    for part in _SEPARATORS.split(name):
+    for part in re.split(r"[\\/]" if windows else r"/", name):
         if part in ("", ".", ".."):
             raise InvalidName(f"the name has a {part!r} path component" if part else
                               "the name has an empty path component")
     return name
 
 
-def _inside(path: str, folder: str) -> bool:
+def _inside(path: str, folder: str, pathmod=os.path) -> bool:
+    """Whether `path` is `folder` or below it (absolute paths; `pathmod` is ntpath or posixpath, so the
+    Windows rules - either separator, any letter case, several drives - are testable on any OS)."""
     try:
-        return os.path.commonpath([path, folder]) == folder
+        return pathmod.normcase(pathmod.commonpath([path, folder])) == pathmod.normcase(folder)
     except ValueError:  # different drives on Windows
         return False
 

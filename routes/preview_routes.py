@@ -38,7 +38,7 @@ class PreviewRoutes:
         if not name:
             return json_response({"error": "lora_name is missing"}, status=404)
         try:
-            validate_name(name)
+            validate_name(name, self._folders.separator)
         except InvalidName as err:
             return json_response({"error": f"Invalid LoRA name: {err}"}, status=400)
         found = await asyncio.get_running_loop().run_in_executor(self._io, self._find, name)

@@ -31,6 +31,23 @@ def lora_stem(lora_name: str) -> str:
     return without_model_extension(lora_name.replace("\\", "/").rsplit("/", 1)[-1])
 
 
+def listed_spelling(name: str, listed: Iterable[str], separator: str) -> str | None:
+    """The entry of `listed` that is `name` on a file system whose separator is `separator`, or None.
+
+    Exact only on POSIX ('/'), where a backslash is an ordinary file-name character. On Windows ('\\'),
+    where ComfyUI lists `styles\\ink.safetensors` and browsers, the library and workflows may write
+    `styles/ink.safetensors`, both separators name the same file; several matches answer None.
+    """
+    names = list(listed)
+    if name in names:
+        return name
+    if separator != "\\":
+        return None
+    wanted = name.replace("\\", "/")
+    matches = [n for n in names if n.replace("\\", "/") == wanted]
+    return matches[0] if len(matches) == 1 else None
+
+
 def resolve_lora_name(name: str, available: Iterable[str]) -> str:
     """The entry of `available` that `name` designates.
 
