@@ -13,10 +13,9 @@ import comfy.hooks
 import comfy.samplers
 
 from . import sampler_evaluations
+from .comfy_seams.hooks_seam import base_strengths
 
 NO_STAIRCASE = "none"
-
-from .comfy_seams.hooks_seam import base_strengths
 
 
 def describe_hook(hook) -> dict:
