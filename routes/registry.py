@@ -9,6 +9,7 @@ from .config_routes import ConfigRoutes
 from .config_set_routes import ConfigSetRoutes
 from .inspect_routes import InspectRoutes
 from .library_routes import LibraryRoutes
+from .library_sidecar_routes import LibrarySidecarRoutes
 from .model_folders import ModelFolders
 from .pack_info import PackInfoRoutes
 from .preview_routes import PreviewRoutes
@@ -30,6 +31,7 @@ def add_routes(routes: web.RouteTableDef, folders: ModelFolders, staircase: Stai
     CompatRoutes(folders).add_routes(routes)
     PreviewRoutes(folders).add_routes(routes)
     library.add_routes(routes)
+    LibrarySidecarRoutes(library).add_routes(routes)
     ConfigSetRoutes(folders).add_routes(routes)
     combiner = CombineRoutes(folders)
     combiner.add_routes(routes)

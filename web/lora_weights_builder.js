@@ -17,6 +17,9 @@ import { installKeyGuard } from "./editor/key_guard.js";
 import { NODE_CLASS, attachScheduleWidget } from "./editor/node_widget.js";
 import { SHOW_TEXT_CLASS, attachShowTextWidget, executedText } from "./editor/show_text_widget.js";
 import { COMBINER_CLASS, attachCombinerWidget } from "./editor/combiner_widget.js";
+import { installDropTarget } from "./library/graph_targets.js";
+import { LibraryTab } from "./library/library_tab.js";
+import { mountLibrary } from "./library/library_mount.js";
 
 export const EXTENSION_NAME = "LoRAWeightsBuilder";
 export const PACK_VERSION = "0.1.0";
@@ -35,6 +38,13 @@ function metadataCache() {
     })
     .then((storage) => new MetadataCache({ storage, legacy: window.localStorage, fetch: (route, init) => api.fetch(route, init) }));
   return cachePromise;
+}
+
+/** A short message in ComfyUI's toast area (console when the frontend has none). @param {string} message @param {boolean} [error] */
+function notify(message, error = false) {
+  const toast = /** @type {any} */ (app).extensionManager?.toast;
+  if (toast?.add) toast.add({ severity: error ? "error" : "info", summary: "LoRA Library", detail: message, life: 4000 });
+  else console[error ? "warn" : "info"](`[${EXTENSION_NAME}] ${message}`);
 }
 
 /**
@@ -61,9 +71,12 @@ app.registerExtension({
     if (!info || info.version !== PACK_VERSION) {
       console.warn(`[${EXTENSION_NAME}] backend version ${info?.version} does not match frontend ${PACK_VERSION}`);
     }
+    const library = new LibraryTab({ api, app, storage: window.localStorage, notify });
+    const libraryPlace = mountLibrary(app, library);
+    installDropTarget(app, { onAdded: (m) => notify(m), onError: (m) => notify(m, true) });
     // A marker the browser tests read; also handy when debugging from the console.
     Object.defineProperty(window, "__loraWeightsBuilder", {
-      value: Object.freeze({ version: PACK_VERSION, backend: info, metadataCache }),
+      value: Object.freeze({ version: PACK_VERSION, backend: info, metadataCache, library, libraryPlace }),
       configurable: true,
     });
   },

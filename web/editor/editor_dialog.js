@@ -10,6 +10,7 @@ import { activeProfile, cloneModel, createProfile, deleteProfile, duplicateProfi
   readConfig, renameProfile, switchProfile, writeConfig } from "../lib/config_model.js";
 import { resample } from "../lib/curve_edit.js";
 import { DEFAULT_SAMPLING, evaluationStrengths, evenEvaluations, familyOfArch } from "../lib/sampling_preview.js";
+import { applyProfile } from "../lib/profile_model.js";
 import { serializeSchedule } from "../lib/schedule.js";
 import { UndoStack } from "../lib/undo.js";
 import { STATS_EVENT } from "../lib/metadata_cache.js";
@@ -65,10 +66,13 @@ export class EditorDialog {
     this.onStatsEvent = (/** @type {Event} */ event) => { this.statsArrived(/** @type {CustomEvent} */ (event).detail); };
     comfyEvents()?.addEventListener(STATS_EVENT, this.onStatsEvent);
     this.closed = false;
+    /** saved block-weight profiles (library), shown as preset buttons @type {import("../lib/profile_model.js").Profile[]} */
+    this.savedProfiles = [];
     this.build();
     this.refresh();
     options.api.config().then((config) => { this.config = config; if (!this.closed) this.renderPanel(); });
     this.loadPreviewOptions();
+    this.loadSavedProfiles();
     this.loadInspect();
   }
 
@@ -240,6 +244,11 @@ export class EditorDialog {
         resample: (count, mode) => this.resampleSelected(count, mode),
         blocks: (change, commit) => { Object.assign(/** @type {EditorItem} */ (item), change); if (commit) this.commit("block weights"); },
       },
+      profiles: {
+        list: this.savedProfiles,
+        apply: (profile) => this.applySavedProfile(profile),
+        save: (draft) => this.saveBlockProfile(draft),
+      },
     }));
   }
 
@@ -294,6 +303,47 @@ export class EditorDialog {
       this.previewNote = `evenly spaced: ${/** @type {Error} */ (err).message}`;
     }
     this.refreshCanvas();
+  }
+
+  // ─── Saved block-weight profiles (library) ───
+
+  async loadSavedProfiles() {
+    try {
+      this.savedProfiles = await this.options.api.profiles();
+    } catch (err) {
+      this.savedProfiles = [];
+      console.warn(`[LoRAWeightsBuilder] profiles: ${err}`);
+    }
+    if (!this.closed) this.renderPanel();
+  }
+
+  /** Apply a saved profile to the selected LoRA (an undo step). @param {import("../lib/profile_model.js").Profile} profile */
+  applySavedProfile(profile) {
+    const item = this.selectedItem();
+    if (!item) return;
+    const found = this.inspected.get(item.lora_name);
+    const arch = item.arch !== "UNKNOWN" ? item.arch : (found?.arch ?? "UNKNOWN");
+    const present = found?.stats?.energy_distribution ? Object.keys(found.stats.energy_distribution) : [];
+    try {
+      Object.assign(item, applyProfile(profile, this.config, arch, present));
+    } catch (err) {
+      this.status.textContent = /** @type {Error} */ (err).message;
+      return;
+    }
+    this.commit(`profile ${profile.name}`);
+  }
+
+  /** Save the selected LoRA's block vector as a library profile. @param {{name: string, layout: string, weights: number[]}} draft */
+  async saveBlockProfile(draft) {
+    try {
+      const saved = await this.options.api.createProfile(draft);
+      this.status.textContent = `saved profile ${saved.name}`;
+    } catch (err) {
+      const e = /** @type {any} */ (err);
+      this.status.textContent = e.body?.problems?.join("; ") ?? e.message;
+      return;
+    }
+    await this.loadSavedProfiles();
   }
 
   // ─── Edits ───

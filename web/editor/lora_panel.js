@@ -19,9 +19,9 @@ export const STRENGTH_LIMIT = 15;
 
 /**
  * @param {{item: EditorItem | null, config: any, inspect: any, inspectNote: string, snap: number,
- *   actions: PanelActions}} o
+ *   actions: PanelActions, profiles?: import("./block_panel.js").ProfileHooks}} o
  */
-export function loraPanel({ item, config, inspect, inspectNote, snap, actions }) {
+export function loraPanel({ item, config, inspect, inspectNote, snap, actions, profiles }) {
   if (!item) {
     return h("div", { className: "lwb-muted", text: "Add a LoRA, or pick one on the left, to edit its settings." });
   }
@@ -52,5 +52,5 @@ export function loraPanel({ item, config, inspect, inspectNote, snap, actions })
         h("button", { className: "lwb-btn", text: "Resample", dataset: { action: "resample" },
           on: { click: () => actions.resample(Number(count.value), mode.value) } }))),
     blockPanel({ config, item, arch, stats: inspect?.stats ?? null, statsNote: inspectNote, step: snap,
-      onChange: actions.blocks }));
+      onChange: actions.blocks, profiles }));
 }

@@ -19,6 +19,7 @@ import { ENERGY_EVENT, energyProgress } from "../lib/progress_text.js";
 import { h, clear } from "./dom.js";
 import { ownKeys } from "./key_guard.js";
 import { ensureStyles } from "./styles.js";
+import { starButton, userDataEditor, userDataOf } from "../library/user_data_editor.js";
 
 /** ComfyUI websocket event the library sends with scan progress (modules/library/service.py). */
 const SCAN_EVENT = "lwb.library.scan";
@@ -28,7 +29,8 @@ export const HOVER_DELAY_MS = 120;
 export const PAGE_SIZE = 50;
 
 /**
- * @typedef {import("../lib/api.js").LoraEntry & {trigger_words?: string[], model_name?: string | null}} PickerEntry
+ * @typedef {import("../lib/api.js").LoraEntry & {trigger_words?: string[], model_name?: string | null, id?: string,
+ *   favourite?: boolean, user_tags?: string[], note?: string}} PickerEntry
  * @typedef {{api: import("../lib/api.js").EditorApi, title: string, initialQuery?: string,
  *   cache?: import("../lib/metadata_cache.js").MetadataCache | null, ckptName?: string | null,
  *   searchDelayMs?: number, onPick: (name: string) => void, onClose?: () => void,
@@ -166,9 +168,26 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
       title: item.family && item.family !== item.arch ? `family ${item.family}` : "architecture" }) : null,
     item.role && item.role !== "other" ? h("span", { className: "lwb-badge lwb-badge-role", text: item.role,
       dataset: { role: "role-badge" } }) : null,
-    item.error ? h("span", { className: "lwb-error", text: "⚠", title: String(item.error) }) : null);
+    item.error ? h("span", { className: "lwb-error", text: "⚠", title: String(item.error) }) : null,
+    item.id ? favouriteSlot(item) : null);
     if (!stored && !hints.stopped) visible.observe(el);
     return el;
+  }
+
+  /** The favourite star of a library row (saved by content id; the row stays picked by its name). @param {PickerEntry} item */
+  function favouriteSlot(item) {
+    const slot = h("span", { dataset: { role: "picker-favourite" } });
+    const draw = () => slot.replaceChildren(starButton({ favourite: Boolean(item.favourite), onToggle: async (next) => {
+      try {
+        const user = await api.patchUserData(String(item.id), { favourite: next });
+        item.favourite = Boolean(user.favourite);
+        draw();
+      } catch (err) {
+        status.textContent = /** @type {Error} */ (err).message;
+      }
+    } }));
+    draw();
+    return slot;
   }
 
   async function load() {
@@ -245,13 +264,13 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     const facts = preview.querySelector("[data-role=preview-facts]");
     if (!facts) return;
     const hint = cache && ckptName ? cache.peek(`compat:${ckptName}:${name}`) : null;
-    facts.replaceChildren(
+    facts.replaceChildren(...[
       h("div", { text: name, dataset: { role: "preview-name" } }),
       item?.arch ? h("div", { className: "lwb-muted", text: [item.arch, item.family, item.role].filter(Boolean).join(" · ") }) : null,
       item?.trigger_words?.length ? h("div", { className: "lwb-muted", text: `triggers: ${item.trigger_words.join(", ")}` }) : null,
       hint ? h("div", { className: compatHint(hint).kind === "ok" ? "lwb-muted" : "lwb-error",
         text: compatHint(hint).kind === "ok" ? `suits ${ckptName}` : compatHint(hint).title, dataset: { role: "preview-compat" } })
-        : null);
+        : null].filter((el) => el !== null));
   }
 
   /** @param {string} name */
@@ -264,6 +283,11 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     revokePreview();
     clear(preview);
     preview.append(h("div", { dataset: { role: "preview-facts" } }), media);
+    if (item?.id) {
+      preview.append(userDataEditor({ api, data: userDataOf(/** @type {any} */ (item)), onSaved: (data) => {
+        Object.assign(item, { favourite: data.favourite, user_tags: data.tags, note: data.note });
+      } }));
+    }
     previewFacts(name);
     if (item && item.preview === null) { media.textContent = "No preview."; return; } // the library knows
     const controller = new AbortController();

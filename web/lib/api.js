@@ -236,6 +236,114 @@ export class EditorApi {
     return body && typeof body.ckpt_arch === "string" ? body.ckpt_arch : null;
   }
 
+  // ─── Library workspace (routes/library_routes.py; contract in its docstring) ───
+
+  /**
+   * JSON of a request; an Error carrying the route's `error` text (and `status`, `body`) when it fails.
+   * @param {string} url @param {RequestInit} [init]
+   */
+  async json(url, init) {
+    const response = await this.fetch(url, init);
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const err = /** @type {Error & {status?: number, body?: any}} */ (
+        new Error(body?.error ?? `${url.split("?")[0]}: HTTP ${response.status}`));
+      err.status = response.status;
+      err.body = body;
+      throw err;
+    }
+    return body;
+  }
+
+  /** @param {string} url @param {string} method @param {any} body */
+  send(url, method, body) {
+    return this.json(url, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  }
+
+  /** One window of the library (`offset`, `page_size`, filters, sort). @param {Record<string, string>} params */
+  libraryWindow(params) {
+    return this.json(`/mad-nodes/library/search?${new URLSearchParams(params)}`);
+  }
+
+  /**
+   * Facet counts under the filters of `params` (each facet's counts ignore its own filter); falls back to
+   * the whole index's counts (`/library/status`) when the facets route is not there.
+   * @param {Record<string, string>} params
+   * @returns {Promise<{total: number, facets: Record<string, Record<string, number>>, filtered: boolean}>}
+   */
+  async libraryFacetCounts(params) {
+    try {
+      const body = await this.json(`/mad-nodes/library/facets?${new URLSearchParams(params)}`);
+      return { total: body.total, facets: body.facets ?? {}, filtered: true };
+    } catch (err) {
+      if (/** @type {any} */ (err).status !== 404 && /** @type {any} */ (err).status !== 405) throw err;
+      const status = await this.json("/mad-nodes/library/status");
+      const index = status.index ?? {};
+      const facets = { family: index.family, layout: index.layout, role: index.role, format: index.format };
+      return { total: index.total ?? 0, facets, filtered: false };
+    }
+  }
+
+  /** @param {string} id */
+  libraryEntry(id) { return this.json(`/mad-nodes/library/entry/${encodeURIComponent(id)}`); }
+
+  /** @param {string} id */
+  libraryEnergy(id) { return this.json(`/mad-nodes/library/entry/${encodeURIComponent(id)}/energy`); }
+
+  /** The texts of an entry's metadata sidecar (description, notes). @param {string} id */
+  librarySidecar(id) { return this.json(`/mad-nodes/library/entry/${encodeURIComponent(id)}/sidecar`); }
+
+  /** Favourite, note, tags of one content id (only the fields given are written). @param {string} id @param {any} patch */
+  patchUserData(id, patch) { return this.send(`/mad-nodes/library/entry/${encodeURIComponent(id)}/user`, "PATCH", patch); }
+
+  /** The same edit on many content ids at once. @param {string[]} ids @param {any} patch */
+  bulkUserData(ids, patch) { return this.send("/mad-nodes/library/user/bulk", "POST", { ...patch, ids }); }
+
+  /** User tags with their counts, optionally by prefix. @param {string} [prefix] @returns {Promise<{tag: string, count: number}[]>} */
+  async libraryTags(prefix = "") {
+    const body = await this.json(`/mad-nodes/library/tags?${new URLSearchParams(prefix ? { q: prefix } : {})}`);
+    return body.tags ?? [];
+  }
+
+  /** @returns {Promise<{id: string, names: string[]}[]>} */
+  async libraryDuplicates() { return (await this.json("/mad-nodes/library/duplicates")).groups ?? []; }
+
+  /** The saved compositions that used a LoRA; null when the pack has no composition history. @param {string} name */
+  async compositionsOf(name) {
+    try {
+      return await this.json(`/mad-nodes/compositions?${new URLSearchParams({ lora: name })}`);
+    } catch (err) {
+      if (/** @type {any} */ (err).status === 404 || /** @type {any} */ (err).status === 405) return null;
+      throw err;
+    }
+  }
+
+  /** @param {string} [layout] @returns {Promise<import("./profile_model.js").Profile[]>} */
+  async profiles(layout = "") {
+    return (await this.json(`/mad-nodes/profiles${layout ? `?${new URLSearchParams({ layout })}` : ""}`)).profiles ?? [];
+  }
+
+  /** @returns {Promise<Record<string, {lengths: number[]}>>} */
+  profileLayouts() { return this.json("/mad-nodes/profiles/layouts"); }
+
+  /** @param {{name: string, layout: string, weights: number[], notes?: string}} data */
+  createProfile(data) { return this.send("/mad-nodes/profiles", "POST", data); }
+
+  /** @param {number} id @param {{name: string, layout: string, weights: number[], notes?: string}} data */
+  updateProfile(id, data) { return this.send(`/mad-nodes/profiles/${id}`, "PUT", data); }
+
+  /** @param {number} id */
+  deleteProfile(id) { return this.json(`/mad-nodes/profiles/${id}`, { method: "DELETE" }); }
+
+  /** @param {number} id */
+  profileCsvUrl(id) { return this.url(`/mad-nodes/profiles/${id}/csv`); }
+
+  /** A profile from a CSV export (named `name` when given). @param {string} text @param {string} [name] */
+  importProfileCsv(text, name = "") {
+    const query = name ? `?${new URLSearchParams({ name })}` : "";
+    return this.json(`/mad-nodes/profiles/import-csv${query}`, { method: "POST", headers: { "Content-Type": "text/csv" }, body: text });
+  }
+
   /** The preview route of a LoRA (for `fetch`). @param {string} loraName */
   previewRoute(loraName) {
     return `/mad-nodes/lora-preview?${new URLSearchParams({ lora_name: loraName })}`;

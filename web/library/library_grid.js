@@ -1,0 +1,139 @@
+// @ts-check
+/**
+ * A virtualised grid: a scroller with a spacer as tall as every row, and a small pool of absolutely
+ * positioned cells for the visible rows only (plus overscan). Scrolling re-binds pooled cells to new
+ * indexes in one animation frame; a cell's content is rebuilt only when the item it shows changed.
+ * The window maths live in ../lib/library_window.js.
+ */
+
+import { columnsFor, pagesFor, rowTop, visibleRange } from "../lib/library_window.js";
+import { h } from "../editor/dom.js";
+
+/**
+ * @template T
+ * @typedef {{rowHeight: number, minCellWidth: number, pageSize: number,
+ *   item: (index: number) => T | undefined,
+ *   create: () => HTMLElement, bind: (cell: HTMLElement, item: T | undefined, index: number) => void,
+ *   needPages: (offsets: number[]) => void}} GridOptions
+ */
+
+/** @template T */
+export class VirtualGrid {
+  /** @param {GridOptions<T>} options */
+  constructor(options) {
+    this.o = options;
+    this.total = 0;
+    this.columns = 1;
+    this.spacer = h("div", { className: "lwb-lib-spacer" });
+    this.element = h("div", { className: "lwb-lib-scroller", tabIndex: 0, dataset: { role: "library-grid" } }, this.spacer);
+    /** index -> cell @type {Map<number, HTMLElement>} */
+    this.cells = new Map();
+    /** @type {HTMLElement[]} */
+    this.free = [];
+    /** what each cell shows: index and item @type {WeakMap<HTMLElement, {index: number, item: T | undefined}>} */
+    this.bound = new WeakMap();
+    this.frame = 0;
+    this.element.addEventListener("scroll", () => this.schedule(), { passive: true });
+    this.resize = new ResizeObserver(() => this.schedule());
+    this.resize.observe(this.element);
+  }
+
+  /** @param {{rowHeight?: number, minCellWidth?: number}} layout */
+  setLayout(layout) {
+    Object.assign(this.o, layout);
+    this.rebuild();
+  }
+
+  /** A new list (query changed): every cell rebinds, scroll goes back to the top. @param {number} total */
+  reset(total) {
+    this.total = total;
+    this.element.scrollTop = 0;
+    this.rebuild();
+  }
+
+  /** The same list with more or fewer rows (e.g. a rescan finished). @param {number} total */
+  setTotal(total) {
+    if (total === this.total) return;
+    this.total = total;
+    this.schedule();
+  }
+
+  rebuild() {
+    for (const [, cell] of this.cells) { cell.remove(); this.bound.delete(cell); }
+    this.cells.clear();
+    this.free = [];
+    this.schedule();
+  }
+
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.update(); });
+  }
+
+  /** Rebind the visible cells (call after items arrived or changed). */
+  update() {
+    const width = this.element.clientWidth;
+    this.columns = columnsFor(width, this.o.minCellWidth);
+    const range = visibleRange({ scrollTop: this.element.scrollTop, viewportHeight: this.element.clientHeight,
+      rowHeight: this.o.rowHeight, columns: this.columns, total: this.total });
+    this.spacer.style.height = `${range.totalHeight}px`;
+    for (const [index, cell] of this.cells) {
+      if (index < range.firstIndex || index >= range.lastIndex) {
+        this.cells.delete(index);
+        this.bound.delete(cell);
+        cell.style.display = "none";
+        cell.removeAttribute("data-index");
+        cell.removeAttribute("data-name");
+        this.free.push(cell);
+      }
+    }
+    const cellWidth = Math.floor(width / this.columns);
+    for (let index = range.firstIndex; index < range.lastIndex; index++) {
+      let cell = this.cells.get(index);
+      if (!cell) {
+        cell = this.free.pop() ?? this.element.appendChild(this.o.create());
+        cell.style.display = "";
+        this.cells.set(index, cell);
+      }
+      const x = (index % this.columns) * cellWidth;
+      const y = rowTop(index, this.columns, this.o.rowHeight);
+      cell.style.transform = `translate(${x}px, ${y}px)`;
+      cell.style.width = `${cellWidth}px`;
+      cell.style.height = `${this.o.rowHeight}px`;
+      const item = this.o.item(index);
+      const shown = this.bound.get(cell);
+      if (!shown || shown.index !== index || shown.item !== item) {
+        this.bound.set(cell, { index, item });
+        this.o.bind(cell, item, index);
+      }
+    }
+    const need = pagesFor(range.firstIndex, range.lastIndex, this.o.pageSize);
+    if (need.length) this.o.needPages(need);
+  }
+
+  /** Rebind every visible cell even if its item object is the same (selection changed). */
+  repaint() {
+    for (const [index, cell] of this.cells) {
+      const item = this.o.item(index);
+      this.bound.set(cell, { index, item });
+      this.o.bind(cell, item, index);
+    }
+  }
+
+  /** Scroll so that item `index` is visible. @param {number} index */
+  reveal(index) {
+    const top = rowTop(index, this.columns, this.o.rowHeight);
+    if (top < this.element.scrollTop) this.element.scrollTop = top;
+    else if (top + this.o.rowHeight > this.element.scrollTop + this.element.clientHeight) {
+      this.element.scrollTop = top + this.o.rowHeight - this.element.clientHeight;
+    }
+  }
+
+  /** How many cells are in the DOM (the tests and the bench check it stays small). */
+  get cellCount() { return this.cells.size + this.free.length; }
+
+  destroy() {
+    cancelAnimationFrame(this.frame);
+    this.resize.disconnect();
+    this.element.remove();
+  }
+}
