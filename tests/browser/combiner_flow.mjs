@@ -102,6 +102,13 @@ try {
   await page.mouse.click(box.x + box.width - 3, box.y + 20);
   out.selectedBlock = await text("[data-role=selected-block]");
   out.blockInfo = await page.evaluate(() => [...document.querySelectorAll("[data-role=block-info] > div")].map((d) => d.textContent));
+  out.cosinePixels = await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => {
+    const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector("[data-role=cosine-matrix]"));
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+    const cell = canvas.width / 3; // three LoRAs; sample near a cell's corner, away from its number
+    const at = (/** @type {number} */ i, /** @type {number} */ j) => [...ctx.getImageData(j * cell + 6, i * cell + 6, 1, 1).data.slice(0, 3)];
+    resolve({ ink_glow: at(0, 1), ink_face: at(0, 2) });
+  })));
   await shot("combiner_editor");
   // undo / redo the headroom change from the keyboard (focus is on the editor after the canvas click)
   const previewKey = () => page.evaluate(() => /** @type {HTMLElement} */ (document.querySelector(".lwb-combiner")).dataset.previewKey);

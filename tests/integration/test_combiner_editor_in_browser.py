@@ -22,8 +22,9 @@ PROFILE_WEIGHTS = [1.0] * 4 + [0.25, 0.5, 1.0, 1.5, 0.75] + [0.5] + [1.25, 0.25,
 
 @pytest.fixture(scope="module")
 def combiner_run(comfy_server, tmp_path_factory):
-    for seed, name in enumerate(LORAS):
-        make_lora(comfy_server.loras_dir / name, "SDXL", seed=40 + seed)
+    # ink and glow are the same change (aligned, cosine 1); face is another one (orthogonal to them)
+    for seed, name in zip((40, 40, 42), LORAS, strict=True):
+        make_lora(comfy_server.loras_dir / name, "SDXL", seed=seed)
     make_lora(comfy_server.loras_dir / f"{HOSTILE}.safetensors", "SDXL", seed=44)
     make_lora(comfy_server.loras_dir / OTHER_FAMILY, "SD15", seed=45)
     out_dir = tmp_path_factory.mktemp("combiner_screens")
@@ -68,6 +69,10 @@ def test_heat_map_changes_when_the_headroom_changes(combiner_run):
     assert combiner_run["selectedBlock"].startswith("Block ")
     assert any(line.startswith("budget ") for line in info)
     assert sum(1 for line in info if any(name in line for name in LORAS)) == 3
+    # the cosine matrix picture: ink-glow in the aligned colour, ink-face in the orthogonal one
+    pixels = combiner_run["cosinePixels"]
+    assert pixels["ink_glow"] == [165, 0, 38]
+    assert all(abs(c - 240) <= 12 for c in pixels["ink_face"]), pixels
 
 
 def test_undo_and_redo_of_the_headroom_from_the_keyboard(combiner_run):
@@ -107,6 +112,7 @@ def test_editor_writes_the_node_widgets_and_the_node_shows_the_set(combiner_run,
             for i in range(len(LORAS))]
     assert combiner_run["nodeKept"] == [f"×{k:.2f}" for k in kept]
     assert all(k < 1 for k in kept)
+    assert kept[2] > kept[0] == kept[1], "the two aligned LoRAs are cut more than the orthogonal one"
 
 
 def test_workflow_saved_and_reloaded_keeps_the_combiner_config(combiner_run):

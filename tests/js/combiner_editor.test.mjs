@@ -101,6 +101,7 @@ test("the heat map has a requested and an achieved cell per LoRA and block, colo
   assert.equal(cell(0, 0, "requested").color, shareColor(0.75));
   assert.equal(cell(0, 0, "achieved").color, shareColor(0.375));
   assert.equal(cell(1, 1, "achieved").color, shareColor(1));
+  assert.equal(layout.scaleMax, 1, "LoRA b has all of block 1");
   // cells tile the grid: columns side by side, the achieved row right under its requested row
   assert.equal(cell(1, 0, "requested").x, cell(0, 0, "requested").x + layout.colWidth);
   assert.equal(cell(0, 0, "achieved").y, cell(0, 0, "requested").y + layout.rowHeight);
@@ -241,4 +242,17 @@ test("the client posts the request as JSON and turns a refusal into the route's 
   assert.deepEqual(JSON.parse(calls[0].init.body), body);
   await assert.rejects(api.combine(body), { message: "combine: loras[0].lora_name: LoRA 'gone' not found" });
   await assert.rejects(api.combine(body), { message: "combine: HTTP 502" });
+});
+
+test("the colour scale stretches to the largest requested share, so a cut stays visible among many LoRAs", () => {
+  const even = (n) => Array.from({ length: n }, () => 1);
+  const block = { id: "input_4", label: "IN04", group: "", budget: 2, requested: even(4), achieved: [1, 1, 0.5, 0.25],
+    requestedTotal: 2, achievedTotal: 1.5, cosines: [] };
+  const layout = heatLayout({ loras: even(4).map((_, i) => ({ name: `l${i}`, color: "#000000" })), blocks: [block] }, 400, 300);
+  assert.equal(layout.scaleMax, 0.25);
+  const colors = (kind) => layout.cells.filter((c) => c.kind === kind).map((c) => c.color);
+  assert.deepEqual(colors("requested"), even(4).map(() => shareColor(1)), "each has a quarter: the top of the scale");
+  assert.deepEqual(colors("achieved"), [shareColor(1), shareColor(1), shareColor(0.5), shareColor(0.25)]);
+  assert.deepEqual(layout.cells.filter((c) => c.kind === "achieved").map((c) => c.value), [0.25, 0.25, 0.125, 0.0625],
+    "the value is still the share");
 });

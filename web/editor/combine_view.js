@@ -52,6 +52,7 @@ export class CombineView {
       style: { width: `${COSINE_SIZE}px`, height: `${COSINE_SIZE}px` } });
     this.tip = h("div", { className: "lwb-muted", dataset: { role: "heat-tip" }, text: "Hover a cell; click a block for its overlaps." });
     this.verdicts = h("div", { dataset: { role: "verdicts" } });
+    this.legendMax = h("span", { text: "100%", dataset: { role: "legend-max" } });
     this.blockInfo = h("div", { className: "lwb-block-info", dataset: { role: "block-info" } });
     this.excluded = h("div", { dataset: { role: "excluded" } });
     this.results = h("div", { className: "lwb-results", dataset: { role: "results" } });
@@ -66,7 +67,7 @@ export class CombineView {
     this.element = h("div", { className: "lwb-combine-view" },
       this.verdicts, this.heat,
       h("div", { className: "lwb-field lwb-muted" }, h("span", { text: "share of the block: 0%" }),
-        h("span", { className: "lwb-legend", style: { background: shareGradient() } }), h("span", { text: "100%" }),
+        h("span", { className: "lwb-legend", style: { background: shareGradient() } }), this.legendMax,
         h("span", { className: "lwb-spacer" }), this.tip),
       h("div", { className: "lwb-combine-row" },
         h("div", {}, h("div", { className: "lwb-h", text: "Overlap (cosine) in the selected block" }), this.cosine,
@@ -180,6 +181,7 @@ export class CombineView {
     const { ctx, width, height } = fitCanvas(this.heat);
     const input = this.input ?? { loras: [], blocks: [] };
     this.layout = heatLayout(input, width, height);
+    this.legendMax.textContent = `${Math.round(this.layout.scaleMax * 100)}%`;
     drawHeatMap(ctx, this.layout, this.selectedBlock);
     const block = this.input && this.selectedBlock !== null ? this.input.blocks[this.selectedBlock] : null;
     const cos = fitCanvas(this.cosine);

@@ -6,7 +6,8 @@
  *
  * Shares: in block b, LoRA i's requested share is ‖k_i·ΔW_i,b‖ / Σ_j ‖k_j·ΔW_j,b‖ (the requested shares
  * of a block add up to 1); its achieved share is its norm after the policy over the same denominator, so
- * a cut shows as a darker achieved cell beside its requested one, and headroom changes show at once.
+ * a cut shows as a darker achieved cell beside its requested one, and headroom changes show at once. The
+ * colour scale is 0 … the largest requested share on the map (`scaleMax`).
  */
 
 /**
@@ -20,7 +21,8 @@
  * @typedef {{width: number, height: number, labelWidth: number, stripTop: number, stripHeight: number,
  *   gridTop: number, rowHeight: number, colWidth: number, cells: Cell[], strip: StripColumn[], stripMax: number,
  *   rowLabels: {text: string, y: number, color: string, kind: string}[], colLabels: {text: string, x: number}[],
- *   footerTop: number, pixels: Uint8ClampedArray<ArrayBuffer>, pixelColumns: number, pixelRows: number}} HeatLayout
+ *   footerTop: number, pixels: Uint8ClampedArray<ArrayBuffer>, pixelColumns: number, pixelRows: number,
+ *   scaleMax: number}} HeatLayout `scaleMax`: the share the top of the colour scale stands for
  *   `pixels`: the cells as an image, one RGBA pixel per cell (row-major, two rows per LoRA)
  */
 
@@ -108,6 +110,10 @@ export function heatLayout(input, width, height) {
   const free = Math.max(0, height - gridTop - FOOTER_HEIGHT);
   const rowHeight = rows ? Math.max(MIN_ROW, Math.min(MAX_ROW, free / rows)) : 0;
   const stripMax = Math.max(1e-12, ...blocks.map((b) => Math.max(b.requestedTotal, b.achievedTotal, b.budget)));
+  const allShares = blocks.map(blockShares);
+  // the colour scale runs from 0 to the largest requested share on the map (1 when there is none), so with
+  // many LoRAs the cells still span the whole scale and a cut stays visible
+  const scaleMax = Math.max(0, ...allShares.flatMap((sh) => sh.requested)) || 1;
   const scaleY = (/** @type {number} */ v) => stripTop + stripHeight - (Math.max(0, v) / stripMax) * stripHeight;
   /** @type {Cell[]} */
   const cells = [];
@@ -124,13 +130,13 @@ export function heatLayout(input, width, height) {
     const x = labelWidth + b * colWidth;
     strip.push({ x, w: colWidth, budgetY: scaleY(block.budget), requestedY: scaleY(block.requestedTotal),
       achievedY: scaleY(block.achievedTotal) });
-    const shares = blockShares(block);
+    const shares = allShares[b];
     for (let l = 0; l < loras.length; l++) {
       const y = gridTop + l * 2 * rowHeight;
       const req = shares.requested[l] ?? 0;
       const got = shares.achieved[l] ?? 0;
-      const reqStep = shareStep(req);
-      const gotStep = shareStep(got);
+      const reqStep = shareStep(req / scaleMax);
+      const gotStep = shareStep(got / scaleMax);
       paint(l * 2, b, reqStep);
       paint(l * 2 + 1, b, gotStep);
       cells.push({ x, y, w: colWidth, h: rowHeight, color: SHARE_CSS[reqStep], value: req, lora: l, block: b, kind: "requested" });
@@ -144,7 +150,8 @@ export function heatLayout(input, width, height) {
   ]);
   const colLabels = blocks.map((block, b) => ({ text: block.label, x: labelWidth + (b + 0.5) * colWidth }));
   return { width, height, labelWidth, stripTop, stripHeight, gridTop, rowHeight, colWidth, cells, strip, stripMax,
-    rowLabels, colLabels, footerTop: gridTop + rows * rowHeight + 2, pixels, pixelColumns: blocks.length, pixelRows: rows };
+    rowLabels, colLabels, footerTop: gridTop + rows * rowHeight + 2, pixels, pixelColumns: blocks.length, pixelRows: rows,
+    scaleMax };
 }
 
 /**
