@@ -373,3 +373,20 @@ def has_fts(conn: sqlite3.Connection) -> bool:
 
 def has_user_fts(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'user_fts'").fetchone() is not None
+
+
+# Rows sampled per index by ANALYZE: bounded work (about 0.1 s on 30k files), statistics good enough.
+ANALYSIS_LIMIT = 1000
+
+
+def refresh_statistics(conn: sqlite3.Connection, changed_rows: int) -> bool:
+    """Re-measure the tables for SQLite's query planner when a scan changed a tenth of the files or there are
+    no statistics yet. Without them SQLite takes `format=lora` (most of a library) for a selective filter
+    and sorts half the library instead of reading the sort's index; returns whether it ran."""
+    total = conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    has_stats = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is not None
+    if total == 0 or (has_stats and changed_rows * 10 < total):
+        return False
+    conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+    conn.execute("ANALYZE")
+    return True

@@ -26,7 +26,7 @@ from ..workers.pool import INTERACTIVE
 from . import energy as energy_mod
 from .energy_backlog import EnergyBacklog, WaitIdle
 from .scanner import Scanner, ScanReport
-from .schema import connect
+from .schema import connect, refresh_statistics
 from .structure import StructureCache
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,8 @@ class Library:
             with closing(self.connect()) as conn:
                 report = Scanner(conn, roots, cache=self._cache, progress=self._on_progress,
                                  should_stop=self._stop.is_set).run()
+                if report.complete:
+                    refresh_statistics(conn, report.added + report.removed + report.moved)
             log.info("LoRA library scan %s in %.1fs: %d files, %d read, %d added, %d updated, %d moved, "
                      "%d removed, %d error(s)", "finished" if report.complete else "stopped", report.elapsed_s,
                      report.seen, report.read, report.added, report.updated, report.moved, report.removed,
