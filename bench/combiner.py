@@ -8,7 +8,10 @@ Prints:
   uses) against the same inner products from materialised ΔW (each ΔW built once per weight, stacked
   and multiplied: the efficient dense baseline), on the same loaded factors; target: ratio >= 10. The
   largest difference is printed as a cosine difference, |Δ⟨a,b⟩| / (‖a‖·‖b‖) per block. Both run with
-  one torch thread (the combiner measures with one thread, see `combiner/analysis.py`).
+  one torch thread (the combiner measures with one thread, see `combiner/analysis.py`);
+- `POST /mad-nodes/combine` for the 8 LoRAs through a real aiohttp server (loopback HTTP, name guard,
+  JSON both ways) with warm caches, per policy, against the same combine called in-process (engine and
+  answer dict, the floor any route has to pay); target: < 500 ms per request.
 
     .comfyhost/venv/bin/python bench/combiner.py [--dir DIR]
 
@@ -18,6 +21,7 @@ The LoRA files (about 1.8 GB) are written once into DIR (default /tmp/lwb-bench-
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
@@ -28,14 +32,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
 from lora_weights_builder.modules.blocks.energy import factor_gram, load_factors  # noqa: E402
 from lora_weights_builder.modules.combiner.analysis import LoraAnalyzer  # noqa: E402
 from lora_weights_builder.modules.combiner.engine import CombineInput, combine  # noqa: E402
 from lora_weights_builder.modules.combiner.report import lora_config_text, report_text  # noqa: E402
+from lora_weights_builder.modules.combiner.response import combine_response  # noqa: E402
 from lora_weights_builder.modules.schedule.model import LoraItem  # noqa: E402
 from lora_weights_builder.modules.schedule.serialize import serialize_schedule  # noqa: E402
-from lwb_testkit import pack  # noqa: E402,F401  (registers lora_weights_builder)
+from lora_weights_builder.routes.combine_routes import CombineRoutes  # noqa: E402
 from lwb_testkit.lora_factory import make_lora  # noqa: E402
+from lwb_testkit.route_app import routes_app  # noqa: E402
+from lwb_testkit.tmp_model_folders import tmp_model_folders  # noqa: E402
 
 N, RANK = 8, 32
 FOLDERS = ["characters", "styles", "clothing", "poses", "characters", "styles", "concepts", "details"]
@@ -75,6 +83,29 @@ def dense_grams(factors) -> dict:
     return out
 
 
+async def route_timings(directory: Path, inputs, analyzer, policy: str, repeats: int = 7) -> tuple[list, list]:
+    """(seconds per POST /mad-nodes/combine, seconds per in-process combine + answer), warm, same requests."""
+    from aiohttp import ClientSession
+    from aiohttp.test_utils import TestServer
+
+    app = routes_app(CombineRoutes(tmp_model_folders({"loras": [directory]}), analyzer))
+    body = {"loras": [{"lora_name": i.name, "strength_model": i.item.strength_model,
+                       "strength_clip": i.item.strength_clip} for i in inputs], "policy": policy, "headroom": 1.5}
+    route, direct = [], []
+    async with TestServer(app) as server, ClientSession() as session:
+        for _ in range(repeats):
+            t = time.perf_counter()
+            async with session.post(server.make_url("/mad-nodes/combine"), json=body) as resp:
+                assert resp.status == 200, await resp.text()
+                answer = await resp.json()
+            route.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            local = combine_response(combine(inputs, policy, 1.5, analyzer), inputs)
+            direct.append(time.perf_counter() - t)
+    assert answer["schedule_string"] == local["schedule_string"], "route and engine differ"
+    return route, direct
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", default="/tmp/lwb-bench-combiner")
@@ -98,6 +129,13 @@ def main() -> None:
     print(f"cold combine (read factors + all pair grams): {cold_s:.2f} s")
     print(f"warm combine (cached profiles and grams, outputs formatted): "
           f"median {statistics.median(warm) * 1000:.1f} ms, max {max(warm) * 1000:.1f} ms  [target < 1000 ms]")
+
+    for policy in ("interference", "budget"):
+        route, direct = asyncio.run(route_timings(directory, inputs, analyzer, policy))
+        print(f"POST /mad-nodes/combine, 8 LoRAs, warm, {policy}: median {statistics.median(route) * 1000:.1f} ms, "
+              f"max {max(route) * 1000:.1f} ms  [target < 500 ms]; in-process combine + answer (baseline) "
+              f"median {statistics.median(direct) * 1000:.1f} ms; ratio route/baseline "
+              f"{statistics.median(route) / statistics.median(direct):.2f}")
 
     t = time.perf_counter()
     factors = [load_factors(p, "SDXL") for p in paths]

@@ -24,6 +24,7 @@ from contextlib import closing
 
 from aiohttp import web
 
+from ..modules.blocks.templates import TemplateError
 from ..modules.combiner.analysis import LoraAnalyzer, shared_analyzer
 from ..modules.combiner.engine import combine
 from ..modules.combiner.inputs import UnreadableLora, apply_profile, combine_inputs
@@ -31,7 +32,7 @@ from ..modules.combiner.request import CombineRequest, CombineRequestError, pars
 from ..modules.combiner.response import combine_response
 from ..modules.inspection.lora_names import LoraNameError, resolve_lora_name
 from ..modules.library import default_db_path
-from ..modules.library.profiles import list_profiles
+from ..modules.library.profiles import get_profile_by_name, list_profiles
 from ..modules.library.schema import connect
 from .json_body import json_response
 from .model_folders import ModelFolders
@@ -90,9 +91,12 @@ class CombineRoutes:
         for n, item in enumerate(req.items):
             field = f"loras[{n}]"
             try:
-                inputs += combine_inputs([item], lambda name, f=f"{field}.lora_name": self._resolve(name, listing, f))
+                inputs += combine_inputs([item], lambda name, f=f"{field}.lora_name": self._resolve(name, listing, f),
+                                         self._profile_named)
             except UnreadableLora as err:
                 raise CombineProblem(422, str(err), field) from None
+            except TemplateError as err:
+                raise CombineProblem(400, str(err), f"{field}.preset") from None
         enabled = [n for n, item in enumerate(req.items) if item.enabled]
         wanted = {n: req.profiles[n] for n in enabled if req.profiles[n]}
         if wanted:
@@ -126,6 +130,13 @@ class CombineRoutes:
         if path is None:
             raise CombineProblem(404, f"LoRA {name!r} not found in ComfyUI's loras folders", field)
         return listed, str(path)
+
+    def _profile_named(self, name: str) -> dict | None:
+        """A saved profile by name, for `preset=<profile>` (the node's template resolution)."""
+        if self._folders.user_dir is None:
+            return None
+        with closing(connect(default_db_path(self._folders.user_dir()))) as conn:
+            return get_profile_by_name(conn, name)
 
     def _profiles(self) -> dict[str, dict]:
         if self._folders.user_dir is None:

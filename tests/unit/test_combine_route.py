@@ -108,6 +108,10 @@ async def test_saved_profile_fills_the_vector_and_explicit_values_win(client, li
     assert values["input_4"] == 2.0
     present = [b for b in blocks if b in values and b != "input_4"]
     assert len(present) >= 10 and [values[b] for b in present] == [weights[blocks.index(b)] for b in present]
+    status, answer, _ = await post(client, body({**ALICE, "preset": "ramp"}, policy="weighted"))
+    assert status == 200, answer
+    templated = answer["loras"][0]["block_values"]
+    assert [templated[b] for b in present] == [weights[blocks.index(b)] for b in present], "preset=<profile>"
     status, answer, _ = await post(client, body({**ALICE, "profile": "nope"}))
     assert (status, answer["field"]) == (404, "loras[0].profile") and "nope" in answer["error"]
 
