@@ -18,11 +18,13 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
 from ..blocks.energy import LoraFactors, factor_gram, load_factors
-from ..blocks.layouts import TEXT_ENCODERS, split_block_id
+from ..blocks.layouts import TEXT_ENCODERS, InspireSlot, inspire_slots, sort_blocks, split_block_id
+from ..blocks.weights import blocks_of_modules
 from ..inspection.cache import CacheKey, file_key
 
 PairGram = dict[tuple[int, int], dict[str, float]]  # (i, j), i < j -> {block: ⟨ΔW_i,b, ΔW_j,b⟩}
@@ -40,6 +42,17 @@ class LoraProfile:
     shapes: dict[str, tuple[int, int]]  # canonical target (with row slice) -> (rows, cols) of its ΔW
     unmeasured: int
     approximate: bool
+
+    @cached_property
+    def block_ids(self) -> tuple[str, ...]:
+        """The blocks its modules belong to, in model order (computed once per cached profile: mapping
+        thousands of keys took most of a warm combine)."""
+        return tuple(sort_blocks(set(blocks_of_modules(self.arch, self.keys).values())))
+
+    @cached_property
+    def inspire_slots(self) -> tuple[InspireSlot, ...]:
+        """Its Inspire block-vector slots (`blocks.layouts.inspire_slots`), computed once per cached profile."""
+        return tuple(inspire_slots(self.arch, self.keys))
 
     @property
     def has_clip(self) -> bool:

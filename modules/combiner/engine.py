@@ -13,12 +13,11 @@ from ..blocks.layouts import (
     TEXT_ENCODERS,
     block_label,
     block_metadata,
-    inspire_slots,
     layout_for,
     sort_blocks,
     split_block_id,
 )
-from ..blocks.weights import blocks_of_modules, effective_vector
+from ..blocks.weights import effective_vector
 from ..schedule.model import LoraItem, format_number
 from .analysis import LoraAnalyzer, LoraProfile, shared_analyzer
 from .inspire_vector import InspireVector, inspire_vector
@@ -129,7 +128,7 @@ def combine(inputs: list[CombineInput], policy: str = INTERFERENCE, headroom: fl
     gram_local = analyzer.grams([inputs[k].path for k in included], [inputs[k].arch for k in included], loaded)
     loaded.clear()
     ps = [profiles[k] for k in included]
-    blocks_of = [sort_blocks(set(blocks_of_modules(p.arch, p.keys).values())) for p in ps]
+    blocks_of = [list(p.block_ids) for p in ps]
     requested = [_requested(inputs[k], blocks_of[n]) for n, k in enumerate(included)]
     coeffs = [{b: (inputs[k].item.strength_clip if _is_te(b) else inputs[k].item.strength_model) * w
                for b, w in requested[n].items()} for n, k in enumerate(included)]
@@ -202,7 +201,7 @@ def _lora_result(inp: CombineInput, profile: LoraProfile, requested: dict[str, f
     base_value = values[base_blocks[0]] if base_blocks else 1.0
     if len({values[b] for b in base_blocks}) > 1:
         notes.append(f"Inspire has one BASE value; it carries {base_blocks[0]}'s {format_number(base_value)}")
-    slots = inspire_slots(inp.arch, profile.keys)
+    slots = list(profile.inspire_slots)
     vector = inspire_vector(slots, base_value, values)
     notes += vector.notes
     slotted = {b for s in slots for b in s.blocks}
