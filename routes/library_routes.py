@@ -306,7 +306,8 @@ class LibraryRoutes:
         if problems:
             return _error(400, "; ".join(problems), problems=problems)
         try:
-            found = await self._read(lambda conn: template_resolve.resolve(conn, preset, lora=lora, content_id=cid))
+            found = await self._read(lambda conn: template_resolve.resolve(
+                conn, preset, lora=lora, content_id=cid, separator=self._folders.separator))
         except template_resolve.NotFound as err:
             return _error(404, str(err))
         except TemplateError as err:

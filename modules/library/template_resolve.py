@@ -5,6 +5,7 @@ as the index stored them, no file opened) or a file (the nodes: the blocks of it
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 from ..blocks.layouts import layout_for
@@ -13,6 +14,7 @@ from ..blocks.templates import FindProfile, TemplateError, is_template, resolve_
 from ..blocks.weights import blocks_of_modules
 from ..inspection.header import read_header
 from .profiles import get_profile_by_name, layout_blocks
+from .walk import library_name
 
 
 class NotFound(LookupError):
@@ -33,10 +35,13 @@ def templates(conn: sqlite3.Connection) -> dict:
                          for r in rows]}
 
 
-def resolve(conn: sqlite3.Connection, preset: str, *, lora: str | None = None, content_id: str | None = None) -> dict:
-    """{preset, kind, lora, arch, layout, vectors} of `preset` for the LoRA named `lora` (ComfyUI's name) or
-    with `content_id`; NotFound for an unknown LoRA or preset, TemplateError when the profile does not fit."""
+def resolve(conn: sqlite3.Connection, preset: str, *, lora: str | None = None, content_id: str | None = None,
+            separator: str = os.sep) -> dict:
+    """{preset, kind, lora, arch, layout, vectors} of `preset` for the LoRA named `lora` (ComfyUI's name, on a
+    file system with `separator`) or with `content_id`; NotFound for an unknown LoRA or preset, TemplateError
+    when the profile does not fit."""
     if lora is not None:
+        lora = library_name(lora, separator)
         row = conn.execute("SELECT name, arch, blocks FROM files WHERE name = ? ORDER BY path LIMIT 1",
                            (lora,)).fetchone()
     else:

@@ -29,6 +29,12 @@ class SeenFile:
     preview: str | None  # preview file name in the same folder
 
 
+def library_name(relative: str, separator: str = os.sep) -> str:
+    """The index's spelling of a name relative to its root: '/'-separated on every OS. ComfyUI lists
+    `styles\\ink.safetensors` on Windows; on POSIX a backslash is part of a file name and stays."""
+    return relative.replace(separator, "/") if separator != "/" else relative
+
+
 def _stem(filename: str) -> str:
     return os.path.splitext(filename)[0]
 
@@ -83,6 +89,6 @@ def walk_root(root: str, errors: list[str], unlisted: list[str] | None = None) -
                 errors.append(f"{entry.path}: cannot stat: {err.strerror or err}")
                 continue
             fp, preview = _folder_files(names, _stem(entry.name))
-            rel = os.path.relpath(entry.path, root).replace(os.sep, "/")
+            rel = library_name(os.path.relpath(entry.path, root))
             yield SeenFile(entry.path, root, rel, st.st_size, st.st_mtime_ns, fp, preview)
         stack.extend(reversed(subdirs))

@@ -24,7 +24,6 @@ try {
   await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
   await page.evaluate(async () => {
     const app = window["app"]; const LG = window["LiteGraph"];
-    await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false);
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
     const node = LG.createNode("MultiScheduledLoraLoader"); node.pos = [80, 120]; app.graph.add(node);
   });

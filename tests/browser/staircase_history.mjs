@@ -22,7 +22,6 @@ try {
   await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
   await page.evaluate(async ({ lora, points }) => {
     const app = window["app"]; const LG = window["LiteGraph"];
-    await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false);
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
     const add = (/** @type {string} */ type, /** @type {number} */ x, /** @type {number} */ y) => {
       const n = LG.createNode(type); n.pos = [x, y]; app.graph.add(n); return n;

@@ -3,17 +3,22 @@ and in schedule strings, and the pure path rules hold under Windows (ntpath) and
 on any OS. The Windows listing comes from `lwb_testkit.windows_folders`, which does what ComfyUI's
 folder_paths does there (names with backslashes, either separator accepted by full_path)."""
 
+import asyncio
+import dataclasses
 import json
 import ntpath
 import posixpath
 
 import pytest
 from lora_weights_builder.modules.inspection.lora_names import listed_spelling, resolve_lora_name
+from lora_weights_builder.modules.library.walk import library_name
 from lora_weights_builder.modules.schedule import LoraItem, parse_schedule_string, serialize_schedule
 from lora_weights_builder.routes.inspect_routes import InspectRoutes
+from lora_weights_builder.routes.library_routes import LibraryRoutes
 from lora_weights_builder.routes.name_guard import InvalidName, _inside, validate_name
 from lora_weights_builder.routes.preview_routes import PreviewRoutes
 from lora_weights_builder.routes.stats_jobs import StatsJobs
+from lwb_testkit.library_index import tiny_lora
 from lwb_testkit.lora_factory import make_lora
 from lwb_testkit.route_app import make_route_library, routes_app
 from lwb_testkit.windows_folders import windows_model_folders
@@ -106,3 +111,25 @@ def test_schedule_string_of_a_windows_name_is_written_and_read_back():
     assert resolve_lora_name(read.lora_name, listed) == "styles\\ink.safetensors"
     # A name with its folder, either separator, resolves to ComfyUI's spelling too.
     assert resolve_lora_name("styles/ink.safetensors", listed) == "styles\\ink.safetensors"
+
+
+async def test_profile_resolves_for_a_windows_name_of_an_indexed_lora(aiohttp_client, tmp_path):
+    """The library indexes '/'-separated names; the editor sends ComfyUI's Windows spelling."""
+    lib = make_route_library(tmp_path)
+    tiny_lora(lib.loras / "faces" / "face_sdxl.safetensors", arch="SDXL", seed=1)
+    folders = dataclasses.replace(windows_model_folders({"loras": [lib.loras], "checkpoints": [lib.checkpoints]}),
+                                  user_dir=lambda: str(tmp_path / "user"))
+    group = LibraryRoutes(folders)
+    client = await aiohttp_client(routes_app(group))
+    assert (await client.post("/mad-nodes/library/rescan")).status == 202
+    assert await asyncio.to_thread(group.library.wait, 120)
+    for name in ("faces\\face_sdxl.safetensors", "faces/face_sdxl.safetensors"):
+        resp = await client.get("/mad-nodes/profiles/resolve", params={"preset": "LINEAR", "lora": name})
+        body = await resp.json()
+        assert resp.status == 200, body
+        assert body["lora"] == "faces/face_sdxl.safetensors" and body["kind"] == "builtin"
+
+
+def test_library_names_are_slash_separated_on_every_os():
+    assert library_name("faces\\face.safetensors", "\\") == "faces/face.safetensors"
+    assert library_name("faces\\face.safetensors", "/") == "faces\\face.safetensors"  # a POSIX file name
