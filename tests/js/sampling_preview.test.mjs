@@ -20,6 +20,23 @@ test("the graph's KSampler gives sampler, scheduler, steps and denoise", () => {
   assert.deepEqual(graphSampling(advanced), { sampler: "heun", scheduler: "beta", steps: 12, denoise: 1 });
 });
 
+test("with two samplers, the one sampling the loader's MODEL is chosen", () => {
+  const widget = (name, value) => ({ name, value });
+  const loader = { id: 1, comfyClass: "MultiScheduledLoraLoader", inputs: [] };
+  const patch = { id: 2, comfyClass: "ModelSamplingDiscrete", inputs: [{ type: "MODEL", link: 10 }] };
+  const base = { id: 3, comfyClass: "KSampler", inputs: [{ type: "MODEL", link: 11 }],
+    widgets: [widget("steps", 8), widget("sampler_name", "euler"), widget("scheduler", "normal")] };
+  const refine = { id: 4, comfyClass: "KSampler", inputs: [{ type: "MODEL", link: 12 }],
+    widgets: [widget("steps", 30), widget("sampler_name", "heun"), widget("scheduler", "karras")] };
+  const other = { id: 5, comfyClass: "CheckpointLoaderSimple", inputs: [] };
+  const nodes = [base, other, loader, patch, refine];
+  const links = new Map([[10, { origin_id: 1 }], [11, { origin_id: 5 }], [12, { origin_id: 2 }]]);
+  const graph = { links, getNodeById: (id) => nodes.find((n) => n.id === id) };
+  for (const n of nodes) n.graph = graph;
+  assert.equal(graphSampling(nodes, loader).sampler, "heun", "through the model patch node");
+  assert.equal(graphSampling(nodes).sampler, "euler", "no loader given: the first sampler");
+});
+
 test("a window curve is 0 before and after, 1 inside, at the given evaluation percents", () => {
   const window = [{ x: 0.3, y: 1 }, { x: 0.7, y: 1 }];
   const evaluations = [0, 0.1, 0.35, 0.35, 0.6, 0.69, 0.75, 0.95].map((percent, i) => ({ percent, step: i }));

@@ -123,7 +123,7 @@ export function attachScheduleWidget(node, deps) {
     }
     editor = new EditorDialog({
       model, api: deps.api, cache: await deps.cache(), ckptName: graphCheckpoint(node),
-      sampling: graphSampling(node.graph?._nodes ?? node.graph?.nodes ?? []),
+      sampling: graphSampling(node.graph?._nodes ?? node.graph?.nodes ?? [], node),
       onSave: (saved) => {
         config.value = writeConfig(saved);
         config.callback?.(config.value);

@@ -36,25 +36,49 @@ export function familyOfArch(arch) {
 }
 
 /**
- * Sampler, scheduler, steps and denoise of the graph's first KSampler (or KSamplerAdvanced); null when the
- * graph has none.
- * @param {any[]} nodes litegraph nodes
+ * Ids of the nodes feeding `start` through MODEL inputs, transitively (bounded), `start` excluded.
+ * @param {any} start a litegraph node
+ * @returns {Set<any>}
+ */
+export function modelUpstream(start) {
+  const graph = start.graph;
+  const seen = new Set([start.id]);
+  const queue = [start];
+  while (queue.length && seen.size < 200) {
+    const current = queue.shift();
+    for (const input of current.inputs ?? []) {
+      if (input.type !== "MODEL" || input.link == null) continue;
+      const link = graph?.links?.get ? graph.links.get(input.link) : graph?.links?.[input.link];
+      const origin = link && graph.getNodeById(link.origin_id);
+      if (origin && !seen.has(origin.id)) {
+        seen.add(origin.id);
+        queue.push(origin);
+      }
+    }
+  }
+  seen.delete(start.id);
+  return seen;
+}
+
+/**
+ * Sampler, scheduler, steps and denoise of the KSampler (or KSamplerAdvanced) that samples `node`'s MODEL,
+ * else of the graph's first one; null when the graph has none.
+ * @param {any[]} nodes litegraph nodes @param {any} [node] the loader whose sampler is wanted
  * @returns {Sampling | null}
  */
-export function graphSampling(nodes) {
-  for (const node of nodes) {
-    if (!GRAPH_SAMPLERS.includes(node.comfyClass ?? node.type)) continue;
-    const value = (/** @type {string} */ name) => node.widgets?.find((/** @type {any} */ w) => w.name === name)?.value;
-    const steps = Number(value("steps"));
-    const denoise = Number(value("denoise") ?? 1);
-    return {
-      sampler: String(value("sampler_name") ?? DEFAULT_SAMPLING.sampler),
-      scheduler: String(value("scheduler") ?? DEFAULT_SAMPLING.scheduler),
-      steps: Number.isInteger(steps) && steps >= 1 ? steps : DEFAULT_SAMPLING.steps,
-      denoise: denoise > 0 && denoise <= 1 ? denoise : 1,
-    };
-  }
-  return null;
+export function graphSampling(nodes, node = null) {
+  const samplers = nodes.filter((n) => GRAPH_SAMPLERS.includes(n.comfyClass ?? n.type));
+  const chosen = (node && samplers.find((n) => modelUpstream(n).has(node.id))) ?? samplers[0];
+  if (!chosen) return null;
+  const value = (/** @type {string} */ name) => chosen.widgets?.find((/** @type {any} */ w) => w.name === name)?.value;
+  const steps = Number(value("steps"));
+  const denoise = Number(value("denoise") ?? 1);
+  return {
+    sampler: String(value("sampler_name") ?? DEFAULT_SAMPLING.sampler),
+    scheduler: String(value("scheduler") ?? DEFAULT_SAMPLING.scheduler),
+    steps: Number.isInteger(steps) && steps >= 1 ? steps : DEFAULT_SAMPLING.steps,
+    denoise: denoise > 0 && denoise <= 1 ? denoise : 1,
+  };
 }
 
 /**
