@@ -48,7 +48,7 @@ def run(comfy, loader, family, sampler, scheduler):
     node, config, delta = loader
     base, patcher = tiny_model(comfy, seed=7, family=family)
     w0 = base.diffusion_model.a.weight.detach().clone()
-    model, _, _, _ = node.process(config, model=patcher)
+    model = node.process(config, model=patcher)[0]
     channels = base.latent_format.latent_channels
     ctx = torch.zeros(1, 1, 8)
     noise = torch.randn(1, channels, 8, 8, generator=torch.Generator().manual_seed(0))

@@ -45,7 +45,7 @@ def applied_in_a_real_run(comfy, tmp_path, family, sampler, scheduler, steps):
                           "enabled": True, "points": [{"x": x, "y": y} for x, y in CURVE], "vectors": {}}])
     base, patcher = tiny_model(comfy, seed=3, family=family)
     w0 = base.diffusion_model.a.weight.detach().clone()
-    model, _, _, _ = node.process(config, model=patcher)
+    model = node.process(config, model=patcher)[0]
     channels = base.latent_format.latent_channels
     ctx = torch.zeros(1, 1, 8)
     noise = torch.randn(1, channels, 8, 8, generator=torch.Generator().manual_seed(0))
