@@ -23,12 +23,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from .entry_facts import read_facts
+from .parse_workers import ParseWorkers, default_workers, read_batch
 from .roles import ROLE_TABLE_VERSION, role_of_name
 from .structure import StructureCache
 from .walk import SeenFile, walk_root
 
 BATCH_ROWS = 256
+PARALLEL_MIN_FILES = 200  # files to read before a scan starts worker processes (a cold index, a big change)
+WORKER_BATCH_FILES = 32  # files per batch handed to a worker process
 BATCH_SECONDS = 0.5
 MAX_REPORTED_ERRORS = 50
 
@@ -58,6 +60,7 @@ class ScanReport:
     moved: int = 0
     removed: int = 0
     roles_updated: int = 0
+    workers: int = 0  # worker processes that read headers (0: read in the scan's thread)
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
     started_at: float = 0.0
@@ -122,23 +125,33 @@ class Scanner:
         seen: set[str] = set()
         new_ids: dict[str, str] = {}
         stopped = False
-        for root in self.roots:
-            if not os.path.isdir(root):
-                report.offline_roots.append(root)
-                continue
-            folder_errors: list[str] = []
-            for item in walk_root(root, folder_errors, report.unlisted_folders):
-                if self.should_stop():
-                    stopped = True
-                    break
-                if item.path in seen:  # nested roots: the first root lists it
+        reads = _Reads(self, known, new_ids)
+        try:
+            for root in self.roots:
+                if not os.path.isdir(root):
+                    report.offline_roots.append(root)
                     continue
-                seen.add(item.path)
-                self._visit(item, known.get(item.path), new_ids)
-            for message in folder_errors:
-                report.error(message)
-            if stopped:
-                break
+                folder_errors: list[str] = []
+                for item in walk_root(root, folder_errors, report.unlisted_folders):
+                    if self.should_stop():
+                        stopped = True
+                        break
+                    if item.path in seen:  # nested roots: the first root lists it
+                        continue
+                    seen.add(item.path)
+                    old = known.get(item.path)
+                    if old and old[:3] == (item.size, item.mtime_ns, item.sidecar_fp) and old[4:] == (item.root,
+                                                                                                     item.name):
+                        report.unchanged += 1
+                    else:
+                        reads.add(item)
+                for message in folder_errors:
+                    report.error(message)
+                if stopped:
+                    break
+            stopped = not reads.finish(self.should_stop) or stopped
+        finally:
+            reads.close()
         self._flush()
         report.seen = len(seen)
         if not stopped:
@@ -148,15 +161,12 @@ class Scanner:
         self.progress({"phase": "done" if report.complete else "stopped", **report.to_dict()})
         return report
 
-    def _visit(self, item: SeenFile, old: tuple | None, new_ids: dict[str, str]) -> None:
+    def _store(self, item: SeenFile, old: tuple | None, new_ids: dict[str, str], row: dict | None,
+               error: str | None) -> None:
+        """Queue the row read from `item` (or report why it could not be read)."""
         report = self.report
-        if old and old[:3] == (item.size, item.mtime_ns, item.sidecar_fp) and old[4:] == (item.root, item.name):
-            report.unchanged += 1
-            return
-        try:
-            row = read_facts(item.path, item.name, self.cache)
-        except OSError as err:  # vanished or unreadable between scandir and open
-            report.error(f"{item.path}: cannot read: {err.strerror or err}")
+        if row is None:
+            report.error(f"{item.path}: cannot read: {error}")
             return
         row.update(path=item.path, root=item.root, name=item.name, size=item.size, mtime_ns=item.mtime_ns,
                    sidecar_fp=item.sidecar_fp, folder=item.name.rpartition("/")[0], preview=item.preview)
@@ -194,3 +204,79 @@ class Scanner:
             self.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
             self.conn.execute("INSERT INTO meta(key, value) VALUES ('last_complete_scan', ?) "
                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(time.time()),))
+
+
+class _Reads:
+    """The files a scan has to read. The first `PARALLEL_MIN_FILES` are read in the scan's thread; past
+    that (a first index, a large change) worker processes (`parse_workers.py`) read the rest in
+    batches on every core while the walk goes on, and their rows are stored as they come back."""
+
+    def __init__(self, scanner: Scanner, known: dict[str, tuple], new_ids: dict[str, str]):
+        self.scanner = scanner
+        self.known = known
+        self.new_ids = new_ids
+        self.items: dict[str, SeenFile] = {}
+        self.local: list[SeenFile] = []
+        self.batch: list[SeenFile] = []
+        self.pending = []
+        self.pool: ParseWorkers | None = None
+        self.workers = default_workers()
+        self.parallel = False
+
+    def add(self, item: SeenFile) -> None:
+        if not self.parallel:
+            self.local.append(item)
+            if len(self.local) >= PARALLEL_MIN_FILES and self.workers > 1:
+                self.parallel = True
+                self.pool = ParseWorkers(self.workers)
+                self.scanner.report.workers = self.pool.processes
+                for queued in self.local:
+                    self._queue(queued)
+                self.local = []
+            return
+        self._queue(item)
+
+    def _queue(self, item: SeenFile) -> None:
+        self.items[item.path] = item
+        self.batch.append(item)
+        if len(self.batch) >= WORKER_BATCH_FILES:
+            self.pending.append(self.pool.submit([(i.path, i.name) for i in self.batch]))
+            self.batch = []
+        self._drain(block=False)
+
+    def _drain(self, block: bool, should_stop=lambda: False) -> bool:
+        """Store finished batches (all of them when `block`); False if stopped."""
+        while self.pending:
+            done = [f for f in self.pending if f.done()]
+            if not done:
+                if not block:
+                    return True
+                if should_stop():
+                    return False
+                done = [self.pending[0]]
+            for future in done:
+                self.pending.remove(future)
+                for path, row, error in future.result():
+                    item = self.items.pop(path)
+                    self.scanner._store(item, self.known.get(path), self.new_ids, row, error)
+        return True
+
+    def finish(self, should_stop) -> bool:
+        """Read what is left; False if `should_stop()` said so first."""
+        scanner = self.scanner
+        for item in self.local:
+            if should_stop():
+                return False
+            (_, row, error), = read_batch([(item.path, item.name)], scanner.cache)
+            scanner._store(item, self.known.get(item.path), self.new_ids, row, error)
+        self.local = []
+        if self.batch:
+            self.pending.append(self.pool.submit([(i.path, i.name) for i in self.batch]))
+            self.batch = []
+        return self._drain(block=True, should_stop=should_stop)
+
+    def close(self) -> None:
+        for future in self.pending:
+            future.cancel()
+        if self.pool is not None:
+            self.pool.close()

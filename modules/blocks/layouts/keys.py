@@ -9,6 +9,7 @@ so kohya, diffusers and BFL spellings of the same layer compare equal.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,6 +38,9 @@ _SUFFIXES = tuple(sorted(_SUFFIXES, key=lambda s: -len(s[0])))
 ADAPTER_PARTS = frozenset(part for _, part in _SUFFIXES)
 
 
+# Memoised (bounded, thread-safe): a library's files repeat the same few thousand key names, and the
+# first index analyses every distinct tensor table.
+@functools.lru_cache(maxsize=1 << 16)
 def module_of_key(key: str) -> tuple[str, str]:
     """`("x", part)` for a tensor key `x<suffix>`; a key with no known suffix is `(key, "unknown")`."""
     for suffix, part in _SUFFIXES:

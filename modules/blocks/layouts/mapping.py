@@ -18,6 +18,7 @@ one layer give the same block. The index arithmetic is ComfyUI's own (`comfy.uti
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -135,6 +136,7 @@ def block_of_module(arch: str, module: ModulePath) -> str:
     return _MODEL_MAPPERS.get(family, _unknown_block)(module.path)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # bounded, thread-safe; see `module_of_key`
 def block_of_key(arch: str, key: str) -> str:
     """The block id of tensor `key` of a LoRA for `arch` (always one id; `other` when unrecognised)."""
     module, _part = module_of_key(key)
