@@ -4,7 +4,8 @@ For checking a chain of loaders before sampling: which LoRAs are in the group, i
 which base strengths, with how many block-weighted modules, and the keyframes that will run. With a
 staircase family set, each hook also lists its keyframe multiplier at every model evaluation of that
 sampler/scheduler/steps run (`staircase`), computed like the editor's preview by ComfyUI's own sampler
-and HookKeyframeGroup (`sampler_evaluations`).
+and HookKeyframeGroup (`sampler_evaluations`). The keyframes are the diffusion
+model's; `clip_keyframes` are the text encoder's when it has its own.
 """
 
 import json
@@ -28,9 +29,15 @@ def describe_hook(hook) -> dict:
             "lora_tensors": len(hook.weights or {}),
             "block_weighted_modules": len(getattr(hook, "module_multipliers", {}) or {}),
         })
-    out["keyframes"] = [[round(k.start_percent, 6), round(k.strength, 6), k.guarantee_steps]
-                        for k in hook.hook_keyframe.keyframes]
+    group = hook.hook_keyframe
+    out["keyframes"] = _keyframes(getattr(group, "model_keyframes", group.keyframes))
+    if hasattr(group, "model_keyframes"):  # the text encoder's own, coarser set (scheduled_hooks.ClipKeyframedGroup)
+        out["clip_keyframes"] = _keyframes(group.keyframes)
     return out
+
+
+def _keyframes(keyframes) -> list[list]:
+    return [[round(k.start_percent, 6), round(k.strength, 6), k.guarantee_steps] for k in keyframes]
 
 
 class HooksReport:
@@ -57,7 +64,8 @@ class HooksReport:
         if staircase_family != NO_STAIRCASE:
             sigmas, evals, _ = sampler_evaluations.evaluations(staircase_family, sampler_name, scheduler, steps)
             for out, hook in zip(described, hooks.hooks, strict=True):
-                keyframes = hook.hook_keyframe.keyframes  # none: the hook runs at full strength
+                group = hook.hook_keyframe  # the diffusion model's keyframes; none: full strength
+                keyframes = getattr(group, "model_keyframes", group.keyframes)
                 values = sampler_evaluations.applied_strengths(staircase_family, sigmas, evals, keyframes) \
                     if keyframes else [1.0] * len(evals)
                 out["staircase"] = [round(v, 6) for v in values]

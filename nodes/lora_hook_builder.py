@@ -20,10 +20,11 @@ from ..modules.blocks.weights import module_multipliers
 from ..modules.inspection.lora_facts import describe_lora
 from ..modules.inspection.lora_names import LoraNameError, resolve_lora_name
 from ..modules.library.template_resolve import resolve_item_for_file
+from ..modules.schedule.clip_curve import compile_clip_curve
 from ..modules.schedule.curves import Keyframe, compile_curve
 from ..modules.schedule.model import LoraItem
 from .lora_loading import load_lora_state_dict
-from .scheduled_hooks import SigmaCachedKeyframeGroup, create_block_weighted_hook
+from .scheduled_hooks import ClipKeyframedGroup, create_block_weighted_hook
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,15 @@ def resolve_template(item: LoraItem, find_profile) -> LoraItem:
         raise LoraItemError(str(err) if isinstance(err, TemplateError) else f"LoRA {name!r}: {err}") from None
 
 
-def keyframe_group(keyframes: list[Keyframe]) -> comfy.hooks.HookKeyframeGroup:
-    group = SigmaCachedKeyframeGroup()
-    # Assigned at once: HookKeyframeGroup.add re-sorts the whole list on every call.
-    group.keyframes = [comfy.hooks.HookKeyframe(k.strength, k.start_percent, k.guarantee_steps) for k in keyframes]
-    group.reset()
-    return group
+def _hook_keyframes(keyframes: list[Keyframe]) -> list[comfy.hooks.HookKeyframe]:
+    return [comfy.hooks.HookKeyframe(k.strength, k.start_percent, k.guarantee_steps) for k in keyframes]
+
+
+def keyframe_group(keyframes: list[Keyframe], clip_keyframes: list[Keyframe] | None = None
+                   ) -> comfy.hooks.HookKeyframeGroup:
+    """The exact keyframes for the diffusion model and, for the text encoder, `clip_keyframes` (default:
+    the same). Lists are assigned at once: HookKeyframeGroup.add re-sorts the whole list on every call."""
+    return ClipKeyframedGroup(_hook_keyframes(keyframes), _hook_keyframes(clip_keyframes or keyframes))
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def build_lora(item: LoraItem, keys: ModelKeys | None = None) -> BuiltLora:
     if keys is not None:
         check_matches_model(where, arch, sd, keys)
     hooks = create_block_weighted_hook(sd, item.strength_model, item.strength_clip, multipliers)
-    hooks.set_keyframes_on_hooks(keyframe_group(keyframes))
+    hooks.set_keyframes_on_hooks(keyframe_group(keyframes, compile_clip_curve(item.points)))
     return BuiltLora(name, arch, hooks, None, triggers, path)
 
 

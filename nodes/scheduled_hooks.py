@@ -61,6 +61,60 @@ class SigmaCachedKeyframeGroup(comfy.hooks.HookKeyframeGroup):
         return c
 
 
+class ClipKeyframedGroup(SigmaCachedKeyframeGroup):
+    """A LoRA's keyframes for the diffusion model, plus a coarser set for the text encoder.
+
+    With Set CLIP Hooks and `schedule_clip`, ComfyUI encodes the prompt once per range of constant
+    strength that it reads from `keyframes` (`HookGroup.get_hooks_for_clip_schedule`, then
+    `CLIP.encode_from_tokens_scheduled` sets each range's keyframe as current and reads `strength`).
+    So `keyframes` here is the text-encoder set (`schedule/clip_curve.py`: one encode per 0.05 of
+    strength change), and every method the sampler uses for the diffusion model (`reset`,
+    `initialize_timesteps`, `prepare_current_keyframe`, ...) works on `model_keyframes`, the exact
+    compilation. One hook object per LoRA serves both sides, so a LoRA connected through MODEL and
+    HOOKS is still applied once.
+    """
+
+    def __init__(self, model_keyframes=(), clip_keyframes=()):
+        super().__init__()
+        self._model = SigmaCachedKeyframeGroup()
+        self._model.keyframes = list(model_keyframes)
+        self.keyframes = list(clip_keyframes)
+        self.reset()
+
+    @property
+    def model_keyframes(self):
+        return self._model.keyframes
+
+    def _set_first_as_current(self):
+        make_first_keyframe_current(self._model)
+        self._current_keyframe = self._model._current_keyframe
+
+    def reset(self):
+        self._model.reset()
+        super().reset()
+        self._current_keyframe = self._model._current_keyframe  # the model's first, whatever reset() did
+
+    def has_guarantee_steps(self):
+        return self._model.has_guarantee_steps()
+
+    def has_index(self, index):
+        return self._model.has_index(index)
+
+    def is_empty(self):
+        return self._model.is_empty()
+
+    def initialize_timesteps(self, model):
+        self._model.initialize_timesteps(model)
+
+    def prepare_current_keyframe(self, curr_t, transformer_options):
+        changed = self._model.prepare_current_keyframe(curr_t, transformer_options)
+        self._current_keyframe = self._model._current_keyframe
+        return changed
+
+    def clone(self):
+        return ClipKeyframedGroup([k.clone() for k in self._model.keyframes], [k.clone() for k in self.keyframes])
+
+
 class BlockWeightedLoraHook(comfy.hooks.WeightHook):
     """A LoRA weight hook with a strength multiplier per LoRA module name (missing: 1.0, 0: not patched)."""
 

@@ -20,8 +20,10 @@ sigma is 0), and none is emitted.
 
 Cost: about |total change| / (2 tolerance) keyframes (100 for a 0 -> 1 ramp), at most one per
 `resolution` of sloped x. ComfyUI converts every keyframe with `percent_to_sigma` once per run, and
-Set CLIP Hooks with `schedule_clip` encodes the prompt once per distinct strength, so a CLIP schedule
-wants a coarser tolerance.
+Set CLIP Hooks with `schedule_clip` encodes the prompt once per range of constant strength, keeping
+one conditioning per range in memory: the text encoder gets its own, coarser keyframes from
+`clip_curve.py` (at most one encode per 0.05 of strength change, strength within 0.025 of the
+curve). The diffusion model keeps this exact compilation.
 """
 
 from __future__ import annotations
