@@ -54,9 +54,9 @@ def test_text_encoder_encodes_a_100_point_curve_a_bounded_number_of_times(comfy,
     import nodes as core_nodes
 
     node, sd = env
-    _, hooks, _, _ = node.process(json.dumps([{
+    hooks = node.process(json.dumps([{
         "lora_name": "proj.safetensors", "strength_model": 1.0, "strength_clip": 1.0, "enabled": True,
-        "points": [{"x": x, "y": y} for x, y in points], "vectors": {}}]))
+        "points": [{"x": x, "y": y} for x, y in points], "vectors": {}}]))[1]
     clip = tiny_clip(comfy)
     calls = {"n": 0}
     encode = clip.cond_stage_model.encode_token_weights
