@@ -242,7 +242,7 @@ class _Reads:
         if len(self.batch) >= WORKER_BATCH_FILES:
             self.pending.append(self.pool.submit([(i.path, i.name) for i in self.batch]))
             self.batch = []
-        self._drain(block=False)
+            self._drain(block=False)
 
     def _drain(self, block: bool, should_stop=lambda: False) -> bool:
         """Store finished batches (all of them when `block`); False if stopped."""
