@@ -212,8 +212,9 @@ def _folder_clause(values: tuple[str, ...]) -> tuple[str, list]:
     parts, args = [], []
     for v in values:
         v = v.strip("/")
-        parts.append("(folder = ? OR folder LIKE ? ESCAPE '\\')")
-        args += [v, v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"]
+        # Its subfolders are the names between "v/" and "v0" ('0' follows '/'): a range the folder index reads.
+        parts.append("(folder = ? OR (folder >= ? AND folder < ?))")
+        args += [v, v + "/", v + "0"]
     return "(" + " OR ".join(parts) + ")", args
 
 
