@@ -2,23 +2,27 @@
 
 A cached inspection must cost less than the seed's handler, which never checks its cache. This memo
 keeps the encoded body (no JSON encoding per request) under a *stamp*: device, inode, size and mtime
-of the file (links followed) and size and mtime of each metadata sidecar. A request still resolves
-the name through ComfyUI's listing, then compares one `stat` per file: any change (rewritten file,
-edited sidecar, another file behind the name) misses and takes the full path. The name guard's
-real-path check is not repeated while the stamp holds: the same device and inode behind the same
-listed name is the same file that passed it. Bounded (LRU) and locked; pending answers are never kept.
+of the file (links followed) and size and mtime of each metadata sidecar. A hit costs one `stat` per
+file: any change (rewritten file, edited sidecar, another file behind the path) misses and takes the
+full path, which resolves the name through ComfyUI's listing and the name guard again. The listing
+itself (a copy of every name and a `stat` per model folder in ComfyUI) is re-checked at least every
+`RESOLVE_TTL_S`, which bounds how long a file added under the same name in a higher-priority model
+folder stays unseen; the file answered for is always one that passed the guard and is unchanged.
+Bounded (LRU) and locked; pending answers and stats errors are never kept.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
 from ..modules.inspection.sidecars import metadata_candidates
 
 MAX_ANSWERS = 4096
+RESOLVE_TTL_S = 5.0
 
 Stamp = tuple
 
@@ -37,9 +41,11 @@ def file_stamp(path: str | os.PathLike, candidates: list[Path]) -> Stamp:
 
 
 class AnswerMemo:
-    def __init__(self, max_answers: int = MAX_ANSWERS):
+    def __init__(self, max_answers: int = MAX_ANSWERS, resolve_ttl_s: float = RESOLVE_TTL_S):
         self._lock = threading.Lock()
-        self._answers: OrderedDict[str, tuple[Stamp, bytes]] = OrderedDict()
+        # name -> (stamp, body, when the name was last resolved through the listing and the guard)
+        self._answers: OrderedDict[str, tuple[Stamp, bytes, float]] = OrderedDict()
+        self._ttl = resolve_ttl_s
         self._candidates: dict[str, list[Path]] = {}  # path -> its sidecar candidates (pure path arithmetic)
         self._max = max_answers
 
@@ -58,17 +64,19 @@ class AnswerMemo:
     def stamp(self, path: Path) -> Stamp:
         return file_stamp(path, self.candidates(path))
 
-    def get(self, name: str, path: Path) -> bytes | None:
-        """The stored answer of `name` if `path` is still the version it was made for (blocking: stats)."""
+    def get(self, name: str) -> bytes | None:
+        """The stored answer of `name` if its file is still the version it was made for and the name was
+        resolved less than `resolve_ttl_s` ago (blocking: one stat per file)."""
         with self._lock:
             found = self._answers.get(name)
-        if found is None:
+        if found is None or time.monotonic() - found[2] > self._ttl:
             return None
+        stamp = found[0]
         try:
-            current = self.stamp(path)
+            current = self.stamp(Path(stamp[0]))
         except OSError:
             return None
-        if current != found[0]:
+        if current != stamp:
             return None
         with self._lock:
             if name in self._answers:
@@ -76,8 +84,9 @@ class AnswerMemo:
         return found[1]
 
     def put(self, name: str, stamp: Stamp, body: bytes) -> None:
+        """Keep `body` for `name`, whose file was resolved (listing and guard) just before taking `stamp`."""
         with self._lock:
-            self._answers[name] = (stamp, body)
+            self._answers[name] = (stamp, body, time.monotonic())
             self._answers.move_to_end(name)
             while len(self._answers) > self._max:
                 self._answers.popitem(last=False)

@@ -53,6 +53,7 @@ TRUTHY = frozenset({"true", "1", "yes"})
 NOT_FOUND = "File not found"
 CLEARED = {"status": "cleared", "message": "Global LoRA cache cleared."}
 IO_WORKERS = 4
+MEMO_WORKERS = 2
 STATS_EVENT = "lwb.inspect.stats"
 STATS_WAIT_S = 0.25  # an answer waits this long for stats, then says `stats_pending`
 
@@ -80,6 +81,8 @@ class InspectRoutes:
         self._folders = folders
         self._jobs = stats_jobs or StatsJobs()
         self._io = ThreadPoolExecutor(max_workers=io_workers, thread_name_prefix="lwb-inspect-io")
+        # stored answers are checked in their own small pool: never queued behind header parsing
+        self._memo_io = ThreadPoolExecutor(max_workers=MEMO_WORKERS, thread_name_prefix="lwb-inspect-memo")
         self._wait_s = stats_wait_s
         self._lock = threading.Lock()
         self._waiting: dict[Future, dict[str, str]] = {}  # pending job -> {lora name: fingerprint}; guarded
@@ -95,6 +98,7 @@ class InspectRoutes:
 
     def close(self) -> None:
         self._io.shutdown(wait=False, cancel_futures=True)
+        self._memo_io.shutdown(wait=False, cancel_futures=True)
         self._jobs.close()
 
     async def clear_cache(self, request: web.Request) -> web.Response:
@@ -114,9 +118,12 @@ class InspectRoutes:
             validate_name(name, self._folders.separator)
         except InvalidName as err:
             return json_response({"arch": UNKNOWN, "error": NOT_FOUND, "detail": str(err)}, status=400)
+        refresh = truthy(query.get("refresh"))
+        loop = asyncio.get_running_loop()
+        if not refresh and (memo := await loop.run_in_executor(self._memo_io, self._memo.get, name)) is not None:
+            return web.Response(body=memo, content_type="application/json")  # unchanged since last answered
         try:
-            found = await asyncio.get_running_loop().run_in_executor(
-                self._io, self._find, name, truthy(query.get("refresh")))
+            found = await loop.run_in_executor(self._io, self._find, name, refresh)
         except _Unreadable as err:
             return json_response({"arch": UNKNOWN, "error": str(err)}, status=422)
         except Exception as err:
@@ -124,8 +131,6 @@ class InspectRoutes:
             return json_response({"arch": UNKNOWN, "error": f"{name}: {type(err).__name__}: {err}"}, status=500)
         if found is None:
             return json_response({"arch": UNKNOWN, "error": NOT_FOUND}, status=404)
-        if isinstance(found, bytes):  # the stored answer of an unchanged file
-            return web.Response(body=found, content_type="application/json")
         body = await self._body(name, found)
         if body.get("stats_pending") or body.get("stats_error"):  # neither is final: asked again, recomputed
             return json_response(body)
@@ -134,15 +139,8 @@ class InspectRoutes:
             self._memo.put(name, found.stamp, encoded)
         return web.Response(body=encoded, content_type="application/json")
 
-    def _find(self, name: str, refresh: bool) -> _Found | bytes | None:
-        """The stored answer (bytes) when the file did not change; else resolve, detect and start (or find)
-        the stats job. Runs in the I/O pool."""
-        if not refresh:
-            path = self._folders.resolve("loras", name)
-            if path is None:
-                return None
-            if (memo := self._memo.get(name, path)) is not None:
-                return memo
+    def _find(self, name: str, refresh: bool) -> _Found | None:
+        """Resolve, detect and start (or find) the stats job; runs in the I/O pool."""
         path = resolve_listed(self._folders, "loras", name)
         if path is None:
             return None

@@ -31,6 +31,7 @@ from ..modules.workers.tasks import block_stats
 log = logging.getLogger(__name__)
 
 STATS_WORKERS = 2
+STATS_NICENESS = 5
 
 
 class StatsStore(Protocol):
@@ -50,7 +51,8 @@ class StatsJobs:
         self._store = store
         self._compute = compute
         self._threads = ThreadPoolExecutor(max_workers, thread_name_prefix="lwb-stats") if compute else None
-        self._pool = None if compute else (pool or WorkerPool(max_workers, name="lwb-stats"))
+        # niced a little: ComfyUI's own process (its routes, the websocket) goes first on a busy machine
+        self._pool = None if compute else (pool or WorkerPool(max_workers, name="lwb-stats", niceness=STATS_NICENESS))
         self._idle = threading.Condition()
         self._active = 0  # jobs queued or running (thread mode; the pool counts its own)
 

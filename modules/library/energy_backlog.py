@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ENERGY_EVENT = "lwb.library.energy"
 NOTIFY_INTERVAL_S = 0.25
 PAUSED_KEY = "energy_paused"
+BACKLOG_NICENESS = 15  # below the interactive workers (5) and ComfyUI itself (0)
 RESULT_TIMEOUT_S = 24 * 3600.0  # a file is never abandoned for being slow; a dead worker ends its job anyway
 
 Notify = Callable[[str, dict], None]
@@ -215,7 +216,7 @@ class EnergyBacklog:
         """The niced worker process of the backlog (started on first use)."""
         with self._lock:
             if self._pool is None:
-                self._pool = WorkerPool(1, name="lwb-energy", niceness=10)
+                self._pool = WorkerPool(1, name="lwb-energy", niceness=BACKLOG_NICENESS)
             return self._pool
 
     def close(self) -> None:
