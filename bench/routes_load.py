@@ -195,9 +195,26 @@ def workload(names: list[str], mix: str, requests: int, rng: random.Random) -> t
     return warm, seq
 
 
+async def settle(port: int, names: list[str]) -> None:
+    """Ask until no answer says `stats_pending` (the pack's stats finish in its worker processes)."""
+    url = f"http://127.0.0.1:{port}/mad-nodes/inspect-lora"
+    waiting = list(names)
+    async with ClientSession(connector=TCPConnector(limit=8)) as session:
+        while waiting:
+            pending = []
+            for name in waiting:
+                async with session.get(url, params={"lora_name": name}) as resp:
+                    if (await resp.json()).get("stats_pending"):
+                        pending.append(name)
+            waiting = pending
+            if waiting:
+                await asyncio.sleep(0.5)
+
+
 def measure(server: BenchServer, names, mix, requests, clients, seed) -> dict:
     warm, seq = workload(list(names), mix, requests, random.Random(seed))
     asyncio.run(run_load(server.port, warm, 8))
+    asyncio.run(settle(server.port, warm))  # "cached" means the stats are there
     server.stall()
     elapsed, lat = asyncio.run(run_load(server.port, seq, clients))
     lat.sort()

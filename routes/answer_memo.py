@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from ..modules.inspection.sidecars import metadata_candidates
@@ -64,14 +65,20 @@ class AnswerMemo:
     def stamp(self, path: Path) -> Stamp:
         return file_stamp(path, self.candidates(path))
 
-    def get(self, name: str) -> bytes | None:
-        """The stored answer of `name` if its file is still the version it was made for and the name was
-        resolved less than `resolve_ttl_s` ago (blocking: one stat per file)."""
+    def get(self, name: str, resolve: Callable[[str], Path | None]) -> bytes | None:
+        """The stored answer of `name` if its file is still the version it was made for (blocking: one stat
+        per file; past `resolve_ttl_s` also `resolve(name)`, the listing and the guard, which must still
+        lead to the same file)."""
         with self._lock:
             found = self._answers.get(name)
-        if found is None or time.monotonic() - found[2] > self._ttl:
+        if found is None:
             return None
-        stamp = found[0]
+        stamp, body, resolved_at = found
+        if time.monotonic() - resolved_at > self._ttl:
+            path = resolve(name)
+            if path is None or str(path) != stamp[0]:
+                return None
+            resolved_at = time.monotonic()
         try:
             current = self.stamp(Path(stamp[0]))
         except OSError:
@@ -80,8 +87,9 @@ class AnswerMemo:
             return None
         with self._lock:
             if name in self._answers:
+                self._answers[name] = (stamp, body, resolved_at)
                 self._answers.move_to_end(name)
-        return found[1]
+        return body
 
     def put(self, name: str, stamp: Stamp, body: bytes) -> None:
         """Keep `body` for `name`, whose file was resolved (listing and guard) just before taking `stamp`."""

@@ -120,7 +120,8 @@ class InspectRoutes:
             return json_response({"arch": UNKNOWN, "error": NOT_FOUND, "detail": str(err)}, status=400)
         refresh = truthy(query.get("refresh"))
         loop = asyncio.get_running_loop()
-        if not refresh and (memo := await loop.run_in_executor(self._memo_io, self._memo.get, name)) is not None:
+        if not refresh and (memo := await loop.run_in_executor(self._memo_io, self._memo.get, name,
+                                                               self._resolve)) is not None:
             return web.Response(body=memo, content_type="application/json")  # unchanged since last answered
         try:
             found = await loop.run_in_executor(self._io, self._find, name, refresh)
@@ -139,9 +140,12 @@ class InspectRoutes:
             self._memo.put(name, found.stamp, encoded)
         return web.Response(body=encoded, content_type="application/json")
 
+    def _resolve(self, name: str) -> Path | None:
+        return resolve_listed(self._folders, "loras", name)
+
     def _find(self, name: str, refresh: bool) -> _Found | None:
         """Resolve, detect and start (or find) the stats job; runs in the I/O pool."""
-        path = resolve_listed(self._folders, "loras", name)
+        path = self._resolve(name)
         if path is None:
             return None
         try:
