@@ -2,6 +2,7 @@
 path gives what ComfyUI itself computes, on the real `comfy` modules of the host under test (LWB_HOST)."""
 
 import importlib
+import inspect
 
 import pytest
 from lwb_testkit.host import HOST_VERSION
@@ -50,3 +51,41 @@ def test_every_path_makes_the_first_keyframe_current(comfy, seam, path):
     assert group.strength == 1.0  # nothing current yet: ComfyUI's neutral strength
     seam._FIRST_CURRENT[path](group)
     assert group.strength == 0.3
+
+
+# The ComfyUI calls the pack makes directly (no adapter: the same on both tested hosts), with the parameters it
+# passes, read off comfy/ of 0.3.75 and 0.8.0. A host that renames or drops one fails here, naming the seam.
+DIRECT_SEAMS = {
+    ("comfy.model_patcher", "ModelPatcher.add_wrapper_with_key"): ["self", "wrapper_type", "key", "wrapper"],
+    ("comfy.model_patcher", "ModelPatcher.register_all_hook_patches"): ["self", "hooks", "target_dict",
+                                                                       "model_options"],
+    ("comfy.model_patcher", "ModelPatcher.add_hook_patches"): ["self", "hook", "patches", "strength_patch"],
+    ("comfy.samplers", "filter_registered_hooks_on_conds"): ["conds", "model_options"],
+    ("comfy.samplers", "get_total_hook_groups_in_conds"): ["conds"],
+    ("comfy.samplers", "CFGGuider.inner_sample"): ["self", "noise", "latent_image", "device", "sampler", "sigmas",
+                                                   "denoise_mask", "callback", "disable_pbar", "seed"],
+    ("comfy.hooks", "create_target_dict"): ["target"],
+    ("comfy.hooks", "HookGroup.combine_all_hooks"): ["hooks_list"],
+    ("comfy.lora", "load_lora"): ["lora", "to_load", "log_missing"],
+    ("comfy.lora", "model_lora_keys_unet"): ["model", "key_map"],
+    ("comfy.lora", "model_lora_keys_clip"): ["model", "key_map"],
+    ("comfy.lora_convert", "convert_lora"): ["sd"],
+    ("comfy.utils", "load_torch_file"): ["ckpt", "safe_load"],
+}
+
+
+@pytest.mark.parametrize(("module", "attribute"), sorted(DIRECT_SEAMS))
+def test_direct_seams_take_what_the_pack_passes(comfy, module, attribute):
+    obj = importlib.import_module(module)
+    for name in attribute.split("."):
+        obj = getattr(obj, name)
+    params = list(inspect.signature(obj).parameters)
+    wanted = DIRECT_SEAMS[(module, attribute)]
+    assert params[:len(wanted)] == wanted, f"{module}.{attribute} on ComfyUI {HOST_VERSION}: {params}"
+
+
+def test_enums_the_pack_names_exist(comfy):
+    hooks = importlib.import_module("comfy.hooks")
+    assert {"MinVram", "MaxSpeed"} <= set(hooks.EnumHookMode.__members__)
+    assert {"Model", "Clip"} <= set(hooks.EnumWeightTarget.__members__)
+    assert importlib.import_module("comfy.patcher_extension").WrappersMP.OUTER_SAMPLE == "outer_sample"
