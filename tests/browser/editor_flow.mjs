@@ -6,7 +6,7 @@
  * the widget under the Vue node renderer. Prints one JSON object for the pytest wrapper.
  * usage: node tests/browser/editor_flow.mjs http://127.0.0.1:PORT OUT_DIR [LORA_FILE_NAME]
  */
-import { idbKeys, queueAndRead } from "./editor_helpers.mjs";
+import { idbKeys, queueAndRead, startupSettled } from "./editor_helpers.mjs";
 import { NODES_2, openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, styleName = "style_a.safetensors"] = process.argv.slice(2);
@@ -28,10 +28,8 @@ async function pick(/** @type {string} */ query, /** @type {string} */ name) {
 }
 
 try {
-  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 });
-  // The frontend loads its default workflow after start-up; replacing the graph before that loses our nodes.
-  await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
-  await page.waitForTimeout(1500);
+  // The frontend loads its startup workflow after start-up; replacing the graph before that loses our nodes.
+  await startupSettled(page);
   // Legacy browser cache, before the metadata cache first opens.
   await page.evaluate(() => localStorage.setItem("MAD_NODES_LORA_METADATA_V1", JSON.stringify({
     "legacy_only.safetensors": { arch: "SD15", fingerprint: "x" },

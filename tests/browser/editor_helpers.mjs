@@ -14,6 +14,20 @@ export const idbKeys = (page) => page.evaluate(() => new Promise((resolve, rejec
 }));
 
 /**
+ * Wait until the frontend finished its start-up: the pack's extension is set up and the startup workflow is loaded
+ * (the workflow store's active workflow), so a graph the test builds is not replaced by it afterwards.
+ * @param {import("playwright-core").Page} page
+ */
+export async function startupSettled(page) {
+  await page.waitForFunction(() => {
+    const app = window["app"];
+    const store = app?.extensionManager?.workflow;
+    const loaded = store === undefined ? app?.graph?._nodes?.length > 0 : store.activeWorkflow?.isLoaded === true;
+    return Boolean(window["__loraWeightsBuilder"]) && loaded;
+  }, null, { timeout: 60000 });
+}
+
+/**
  * Queue the graph from the frontend (as the Queue button does) and wait for its history entry.
  * @param {import("playwright-core").Page} page @param {string} baseUrl
  * @returns {Promise<{status: string | null, texts: string[], outputs: Record<string, any>}>} the run's status,

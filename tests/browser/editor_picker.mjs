@@ -7,7 +7,7 @@
  * usage: node tests/browser/editor_picker.mjs http://127.0.0.1:PORT OUT_DIR CKPT_NAME
  */
 import { openComfyPage } from "./launch.mjs";
-import { idbKeys, queueAndRead } from "./editor_helpers.mjs";
+import { idbKeys, queueAndRead, startupSettled } from "./editor_helpers.mjs";
 
 const [baseUrl, outDir, ckptName] = process.argv.slice(2);
 const AIKO = "characters/aiko_sdxl.safetensors";
@@ -113,9 +113,8 @@ async function pickRow(/** @type {string} */ query, /** @type {string} */ name) 
 }
 
 try {
-  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 });
-  await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
-  await page.waitForTimeout(1500);
+  // The frontend loads its startup workflow after start-up; replacing the graph before that loses our nodes.
+  await startupSettled(page);
   await page.evaluate(async (ckpt) => {
     const app = window["app"]; const LG = window["LiteGraph"];
     for (const n of [...app.graph._nodes]) app.graph.remove(n);

@@ -7,7 +7,7 @@
  * The editor, opened on the same graph with the family picked, shows its staircase. Prints one JSON object.
  * usage: node tests/browser/staircase_history.mjs http://127.0.0.1:PORT LORA_NAME
  */
-import { queueAndRead } from "./editor_helpers.mjs";
+import { queueAndRead, startupSettled } from "./editor_helpers.mjs";
 import { openComfyPage } from "./launch.mjs";
 
 const [baseUrl, loraName] = process.argv.slice(2);
@@ -18,8 +18,8 @@ const { browser, page, pageErrors } = await openComfyPage(baseUrl);
 const out = { runs: {} };
 
 try {
-  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 });
-  await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
+  // The frontend loads its startup workflow after start-up; replacing the graph before that loses our nodes.
+  await startupSettled(page);
   await page.evaluate(async ({ lora, points }) => {
     const app = window["app"]; const LG = window["LiteGraph"];
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
