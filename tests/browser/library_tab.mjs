@@ -213,10 +213,17 @@ try {
   await shot("library_detail");
   await settle(() => page.click("[data-action=detail-back]"));
 
-  // ── the measured LoRA: detail shows its energy chart; add it to the loader from the detail view ──
+  // ── the measured LoRA: detail shows its energy chart and the composition it was kept in; add it to the loader ──
+  out.keptComposition = await page.evaluate(async (name) => {
+    const response = await window["__loraWeightsBuilder"].library.api.fetch("/mad-nodes/compositions", { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ loras: [{ lora_name: name }], policy: "budget" }) });
+    return { status: response.status, id: (await response.json()).id };
+  }, spec.measured);
   await search(spec.measuredWord);
   await page.click(`.lwb-card[data-name="${spec.measured}"] [data-action=details]`);
   await page.waitForSelector("[data-role=energy-chart]", { timeout: 120000 });
+  await page.waitForSelector("[data-role=detail-compositions] .lwb-h");
+  out.compositions = await page.$$eval("[data-role=composition]", (ls) => ls.map((l) => l.textContent));
   out.energyBlocks = await page.$$eval("[data-role=energy-chart] [data-block]", (els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.block));
   const loaderId = await page.evaluate(() => String(window["__loader"].id));
   await page.selectOption("[data-role=add-target]", loaderId);
@@ -243,6 +250,21 @@ try {
 
   await page.evaluate(() => window["__loader"].lwbEditor.openEditor());
   await page.waitForSelector(".lwb-editor");
+  // the loader's picker: favourite a row and tag it from the preview pane, then cancel the pick
+  await page.click("[data-action=add-lora]");
+  await page.fill("[data-role=picker-search]", spec.measuredWord);
+  await page.press("[data-role=picker-search]", "Enter");
+  const pickerRow = `.lwb-picker-item[data-name="${spec.measured}"]`;
+  await page.click(`${pickerRow} [data-role=picker-favourite] [data-action=favourite]`);
+  await page.waitForFunction((sel) => document.querySelector(`${sel} [data-action=favourite]`)?.textContent === "★", pickerRow);
+  await page.hover(`${pickerRow} .lwb-picker-name`);
+  await page.waitForSelector("[data-role=picker-preview] [data-role=tag-input]");
+  await page.fill("[data-role=picker-preview] [data-role=tag-input]", spec.pickerTag);
+  await page.press("[data-role=picker-preview] [data-role=tag-input]", "Enter");
+  await page.waitForFunction(() => /tags saved/.test(document.querySelector("[data-role=picker-preview] [data-role=user-status]")?.textContent ?? ""));
+  out.pickerTags = await page.$$eval("[data-role=picker-preview] [data-role=user-tags] [data-tag]", (cs) => cs.map((c) => /** @type {HTMLElement} */ (c).dataset.tag));
+  await page.press("[data-role=picker-search]", "Escape");
+  await page.waitForSelector(".lwb-picker", { state: "detached" });
   await page.click(".lwb-lora-row[data-index='0']");
   await page.waitForSelector(`[data-role=profile-presets] [data-profile="${spec.profile.name}"]:not([disabled])`, { timeout: 60000 });
   await page.click(`[data-role=profile-presets] [data-profile="${spec.profile.name}"]`);
@@ -250,6 +272,11 @@ try {
   out.profileButtonOn = await page.$eval(`[data-role=profile-presets] [data-profile="${spec.profile.name}"]`, (b) => b.classList.contains("lwb-on"));
   await page.click("[data-action=save]");
   out.run = await queueAndRead(page, baseUrl);
+
+  // ── what the picker saved shows in the tab (the tab's query was already this word: ask again) ──
+  await search("");
+  await search(spec.measuredWord);
+  out.measuredCard = (await cards()).find((c) => c.name === spec.measured) ?? null;
 
   // ── drag and drop onto the combiner and the loader ──
   await search(spec.dragWord);

@@ -70,7 +70,7 @@ def tab_run(tmp_path_factory, library_plan):
         assert status["index"]["total"] == COUNT + 2
         out_dir = tmp_path_factory.mktemp("library_tab_screens")
         spec = {"hostileTag": HOSTILE_TAG, "measured": MEASURED, "measuredWord": "measured", "profile": PROFILE,
-                "dragWord": "ranger"}
+                "dragWord": "ranger", "pickerTag": "from picker"}
         command = ["node", str(BROWSER_DIR / "library_tab.mjs"), server.url, str(out_dir), json.dumps(spec)]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=BROWSER_DIR)
     finally:
@@ -155,6 +155,13 @@ def test_detail_view_shows_hostile_text_as_text(tab_run):
     assert detail["copyStatus"] == "trigger words copied" and detail["clipboard"] == HOSTILE_TRIGGER
 
 
+def test_detail_lists_the_compositions_that_used_the_lora(tab_run):
+    kept = tab_run["keptComposition"]
+    assert kept["status"] == 201
+    [line] = tab_run["compositions"]
+    assert line.startswith(f"#{kept['id']} ·") and "editor · 1 LoRA · budget" in line
+
+
 def test_detail_energy_chart_and_add_to_loader(tab_run):
     blocks = tab_run["energyBlocks"]
     assert blocks and set(blocks) <= set(SDXL_BLOCKS) | {b for b in blocks if b.startswith("te")}
@@ -191,3 +198,9 @@ def test_state_survives_a_reload(tab_run, library_plan):
     assert reloaded["sort"] == "size"
     assert "Family: SD15 ×" in reloaded["chips"]
     assert reloaded["total"] == count(library_plan, lambda p: p.arch == "SD15" and "ranger" in p.words)
+
+
+def test_the_loader_pickers_star_and_tags_are_the_librarys(tab_run):
+    assert tab_run["pickerTags"] == ["from picker"]
+    card = tab_run["measuredCard"]
+    assert card["star"] == "★" and card["tags"] == ["from picker"], "set in the picker, shown in the tab"

@@ -13,6 +13,7 @@ import { applyProfile, draftProblems, layoutOf, mainBlocks, parseWeights, profil
 import { DRAG_TYPE, addLoraToConfig, configLoraNames, dragPayload, readDragPayload } from "../../web/lib/library_targets.js";
 import { readConfig } from "../../web/lib/config_model.js";
 import { formatBytes, htmlToText } from "../../web/lib/plain_text.js";
+import { compositionLine, compositionsUsing } from "../../web/lib/composition_match.js";
 
 // ─── virtual window ───
 
@@ -237,4 +238,17 @@ test("sidecar HTML becomes plain text; scripts and tags vanish, entities decode,
   assert.equal(htmlToText(null), "");
   assert.equal(formatBytes(1536), "1.5 KB");
   assert.equal(formatBytes(10), "10 B");
+});
+
+test("compositions of a LoRA: by full name or by a root-level stem, never a same-named file elsewhere", () => {
+  const records = [
+    { id: 3, created_at: 0, source: "node", policy: "budget", inputs: { loras: [{ lora_name: "styles/ink.safetensors" }, { lora_name: "b" }] } },
+    { id: 2, source: "editor", policy: "weighted", inputs: { loras: [{ lora_name: "ink" }] } },
+    { id: 1, source: "editor", inputs: { loras: [{ lora_name: "other/ink.safetensors" }] } },
+    { id: 0, inputs: {} },
+  ];
+  assert.deepEqual(compositionsUsing(records, "styles/ink.safetensors").map((r) => r.id), [3, 2]);
+  assert.deepEqual(compositionsUsing(records, "other\\ink.safetensors").map((r) => r.id), [2, 1]);
+  assert.deepEqual(compositionsUsing(records, "nothing.safetensors"), []);
+  assert.equal(compositionLine(records[0]), "#3 · 1970-01-01 00:00 · node · 2 LoRAs · budget");
 });

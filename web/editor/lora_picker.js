@@ -347,6 +347,8 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
 
   /** @param {KeyboardEvent} e */
   function onKey(e) {
+    // keys typed in the preview pane's tag and note fields are theirs (Enter there must not pick a LoRA)
+    if (e.key !== "Escape" && preview.contains(/** @type {Node} */ (e.target))) return;
     if (e.key === "Escape") { e.preventDefault(); close(); }
     else if (e.key === "ArrowDown") { e.preventDefault(); highlight(highlighted + 1); }
     else if (e.key === "ArrowUp") { e.preventDefault(); highlight(highlighted - 1); }

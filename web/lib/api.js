@@ -308,16 +308,6 @@ export class EditorApi {
   /** @returns {Promise<{id: string, names: string[]}[]>} */
   async libraryDuplicates() { return (await this.json("/mad-nodes/library/duplicates")).groups ?? []; }
 
-  /** The saved compositions that used a LoRA; null when the pack has no composition history. @param {string} name */
-  async compositionsOf(name) {
-    try {
-      return await this.json(`/mad-nodes/compositions?${new URLSearchParams({ lora: name })}`);
-    } catch (err) {
-      if (/** @type {any} */ (err).status === 404 || /** @type {any} */ (err).status === 405) return null;
-      throw err;
-    }
-  }
-
   /** @param {string} [layout] @returns {Promise<import("./profile_model.js").Profile[]>} */
   async profiles(layout = "") {
     return (await this.json(`/mad-nodes/profiles${layout ? `?${new URLSearchParams({ layout })}` : ""}`)).profiles ?? [];

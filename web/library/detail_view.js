@@ -7,12 +7,15 @@
  * string from files, sidecars or users is inserted as text.
  */
 
+import { compositionLine, compositionsUsing } from "../lib/composition_match.js";
 import { formatBytes, formatTime, htmlToText } from "../lib/plain_text.js";
 import { energySplit, splitText } from "../lib/sparkline.js";
 import { h } from "../editor/dom.js";
 import { userDataEditor, userDataOf } from "./user_data_editor.js";
 
 export const VIDEO_SUFFIXES = [".mp4", ".webm"];
+/** how many recent compositions are searched for this LoRA (the history keeps at most 500) */
+export const COMPOSITIONS_SCANNED = 500;
 
 /**
  * @typedef {{api: import("../lib/api.js").EditorApi, item: any,
@@ -141,7 +144,7 @@ export function detailView({ api, item, targets, addTo, onBack, onUserSaved }) {
     }).catch((err) => { sections.description.replaceChildren(h("div", { className: "lwb-muted", text: `Description: ${err.message}` })); });
     api.libraryEnergy(item.id).then((found) => renderEnergy(found))
       .catch((err) => { sections.energy.replaceChildren(h("div", { className: "lwb-muted", text: `Block energy: ${err.message}` })); });
-    api.compositionsOf(item.name).then((found) => renderCompositions(found))
+    api.compositions(COMPOSITIONS_SCANNED).then((found) => renderCompositions(compositionsUsing(found, item.name)))
       .catch((err) => { sections.compositions.replaceChildren(h("div", { className: "lwb-muted", text: `Compositions: ${err.message}` })); });
   }
 
@@ -166,19 +169,11 @@ export function detailView({ api, item, targets, addTo, onBack, onUserSaved }) {
         `${entries.map(([b]) => labels[b]?.label ?? b).at(-1) ?? ""}${split ? ` · ${splitText(split)}` : ""}` }));
   }
 
-  /** @param {any} found */
-  function renderCompositions(found) {
-    if (found === null) {
-      sections.compositions.replaceChildren(h("div", { className: "lwb-h", text: "Used in compositions" }),
-        h("div", { className: "lwb-muted", text: "No composition history on this server." }));
-      return;
-    }
-    const list = Array.isArray(found) ? found : found.compositions ?? found.items ?? [];
+  /** @param {any[]} used */
+  function renderCompositions(used) {
     sections.compositions.replaceChildren(h("div", { className: "lwb-h", text: "Used in compositions" }),
-      list.length ? h("ul", {}, ...list.slice(0, 50).map((/** @type {any} */ c) => h("li", {
-        text: `${c.name ?? c.id ?? "composition"}${c.created_at ? ` · ${formatTime(c.created_at)}` : ""}` +
-          `${Array.isArray(c.loras) ? ` · ${c.loras.length} LoRAs` : ""}`, dataset: { role: "composition" } })))
-        : h("div", { className: "lwb-muted", text: "Not used in a saved composition yet." }));
+      used.length ? h("ul", {}, ...used.slice(0, 50).map((c) => h("li", { text: compositionLine(c), dataset: { role: "composition" } })))
+        : h("div", { className: "lwb-muted", text: `Not in the last ${COMPOSITIONS_SCANNED} compositions.` }));
   }
 
   load();

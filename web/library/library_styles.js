@@ -8,7 +8,8 @@ const CSS = `
  font:12px sans-serif;color:#ddd;background:var(--comfy-menu-bg,#202024)}
 .lwb-overlay.lwb-library{position:relative;inset:auto;z-index:auto;align-items:stretch;justify-content:flex-start}
 .lwb-lib-bar{display:flex;gap:4px;align-items:center;flex-wrap:wrap}
-.lwb-lib-search{flex:1;min-width:120px}
+.lwb-lib-search{flex:1;min-width:120px;width:100%;box-sizing:border-box}
+.lwb-inline-form{display:inline-flex;margin:0}.lwb-lib-bar > .lwb-inline-form:only-child{flex:1}
 .lwb-lib-main{flex:1;min-height:0;display:flex;flex-direction:column}
 .lwb-lib-scroller{flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;position:relative;outline:none;contain:strict}
 .lwb-lib-spacer{width:1px}

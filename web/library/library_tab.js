@@ -23,6 +23,7 @@ import { bindCard, createCard } from "./library_card.js";
 import { VirtualGrid } from "./library_grid.js";
 import { ensureLibraryStyles } from "./library_styles.js";
 import { profilesPanel } from "./profiles_panel.js";
+import { enterForm } from "./user_data_editor.js";
 
 export const PAGE_SIZE = 100;
 export const SEARCH_DELAY_MS = 200;
@@ -79,9 +80,7 @@ export class LibraryTab {
       clearTimeout(this.searchTimer);
       this.searchTimer = window.setTimeout(() => this.patch({ q: this.search.value }), SEARCH_DELAY_MS);
     });
-    this.search.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") { clearTimeout(this.searchTimer); this.patch({ q: this.search.value }); }
-    });
+
     this.sort = h("select", { className: "lwb-text", dataset: { role: "library-sort" }, title: "Sort by" },
       ...SORTS.map((o) => h("option", { value: o.value, text: o.label })));
     this.sort.value = s.sort;
@@ -111,7 +110,10 @@ export class LibraryTab {
     this.wireGrid();
     this.main = h("div", { className: "lwb-lib-main" }, this.grid.element);
     this.element = h("div", { className: "lwb-library", dataset: { role: "lora-library" } },
-      h("div", { className: "lwb-lib-bar" }, this.search),
+      h("div", { className: "lwb-lib-bar" }, enterForm(this.search, () => {
+        clearTimeout(this.searchTimer);
+        this.patch({ q: this.search.value });
+      })),
       h("div", { className: "lwb-lib-bar" }, this.sort, this.order, this.viewBtn, this.filtersBtn,
         h("span", { className: "lwb-spacer" }),
         h("button", { className: "lwb-btn", text: "Profiles", dataset: { action: "library-profiles" }, on: { click: () => this.showProfiles() } })),
@@ -287,8 +289,8 @@ export class LibraryTab {
       const value = tag.value.trim();
       if (value) this.bulkEdit({ [field]: [value] }, `${field === "add_tags" ? "tagged" : "untagged"} ${value}`);
     };
-    tag.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); run("add_tags"); } });
-    this.bulk.replaceChildren(h("span", { text: `${formatCount(n)} selected`, dataset: { role: "bulk-count" } }), tag,
+    this.bulk.replaceChildren(h("span", { text: `${formatCount(n)} selected`, dataset: { role: "bulk-count" } }),
+      enterForm(tag, () => run("add_tags")),
       h("button", { className: "lwb-btn", text: "+ Tag", dataset: { action: "bulk-add-tag" }, on: { click: () => run("add_tags") } }),
       h("button", { className: "lwb-btn", text: "− Tag", dataset: { action: "bulk-remove-tag" }, on: { click: () => run("remove_tags") } }),
       h("button", { className: "lwb-btn", text: "★", title: "Favourite all", dataset: { action: "bulk-favourite" },

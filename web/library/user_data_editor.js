@@ -68,9 +68,8 @@ export function userDataEditor({ api, data, onSaved }) {
     if (document.activeElement !== note) note.value = current.note;
   }
 
-  tagInput.addEventListener("keydown", (e) => {
-    if (e.key !== "Enter") return;
-    e.preventDefault();
+  // Enter submits the one-field form: the pack's key guard keeps keydown events from reaching the input
+  const tagForm = enterForm(tagInput, () => {
     const tag = tagInput.value.trim();
     if (!tag) return;
     tagInput.value = "";
@@ -80,8 +79,20 @@ export function userDataEditor({ api, data, onSaved }) {
   note.addEventListener("blur", saveNote);
   render();
   return h("div", { className: "lwb-user", dataset: { role: "user-data" } },
-    h("div", { className: "lwb-field" }, starSlot, chips, tagInput),
+    h("div", { className: "lwb-field" }, starSlot, chips, tagForm),
     note,
     h("div", { className: "lwb-field" },
       h("button", { className: "lwb-btn", text: "Save note", dataset: { action: "save-note" }, on: { click: saveNote } }), status));
+}
+
+/**
+ * A one-field form around `input` whose Enter (the browser's implicit submission) runs `onEnter`. Inside
+ * the pack's dialogs and tab, keydown events stop at the key guard (key_guard.js), so an input cannot
+ * listen for Enter itself; the submission is the browser's default action and still happens.
+ * @param {HTMLInputElement} input @param {() => void} onEnter
+ */
+export function enterForm(input, onEnter) {
+  const form = h("form", { className: "lwb-inline-form" }, input);
+  form.addEventListener("submit", (e) => { e.preventDefault(); onEnter(); });
+  return form;
 }
