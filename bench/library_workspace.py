@@ -2,7 +2,7 @@
 
     .comfyhost/venv/bin/python bench/library_workspace.py [--count 30000] [--dir /tmp/lwb_ws] [--keep]
 
-The library is `bench/library_index.py`'s generator (real headers, sparse tensor data), indexed by the
+The library is `bench/realistic_library.py`'s generator (real headers, sparse tensor data), indexed by the
 real scanner; then two thirds of the entries get a stored block energy (synthetic stats rows through
 the `energy` table, as the background energy would write them), a third a usage record, a fifth user
 tags and a tenth a favourite. Printed, each with a baseline from the same run:
@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
-from library_index import FOLDERS, WORDS, make_library  # noqa: E402
 from lora_weights_builder.modules.library import Library, store, user_data  # noqa: E402
 from lora_weights_builder.modules.library.facets import facet_counts  # noqa: E402
+from realistic_library import FOLDERS, WORDS, make_library  # noqa: E402
 
 TAGS = ("favourite look", "wip", "client-a", "anime", "photo", "keep", "test", "night")
 
@@ -174,7 +174,7 @@ def main() -> None:
               f"({whole * 1e3 / s50:.1f}x one pass over the index)")
         conn.execute("COMMIT")
 
-    selected = rng.sample(ids, 1000)
+    selected = rng.sample(ids, min(1000, len(ids)))
     with closing(lib.connect()) as conn:
         conn.execute("CREATE TEMP TABLE bare(id TEXT, tag TEXT, at REAL)")
         t = time.perf_counter()

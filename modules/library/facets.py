@@ -41,9 +41,15 @@ def facet_counts(conn: sqlite3.Connection, q: SearchQuery, conds: dict[str, tupl
     """{"total", "facets": {facet: {value: count}}}; bool facets as {"true": n, "false": n}."""
     facets: dict[str, dict] = {}
     all_where, all_args = where(conds)
-    total = conn.execute(f"SELECT COUNT(*) FROM files{all_where}", all_args).fetchone()[0]
-    # One GROUP BY per facet: without filters each reads its column's index alone (no sort of the library).
-    for name in (*VALUE_FACETS, *BOOL_VALUES):
+    # The true/false facets the request does not filter on: summed in one pass with the total.
+    free = [n for n in BOOL_VALUES if n not in conds]
+    sums = conn.execute(f"SELECT COUNT(*), {', '.join(f'TOTAL({BOOL_VALUES[n]})' for n in free) or '0'} "
+                        f"FROM files{all_where}", all_args).fetchone()
+    total = sums[0]
+    for name, true in zip(free, sums[1:], strict=False):
+        facets[name] = {"true": int(true), "false": total - int(true)}
+    # One GROUP BY per other facet: without filters each reads its column's index alone (no sort of the library).
+    for name in (*VALUE_FACETS, *(n for n in BOOL_VALUES if n in conds)):
         facets.update(_one_pass(conn, [name], *where(conds, skip=name)))
     facets["tag"] = _tags(conn, *where(conds, skip="tag"))
     for name in BOOL_VALUES:
