@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=30_000)
     parser.add_argument("--dir", type=Path, default=None, help="work folder (reused when it has a library)")
     parser.add_argument("--keep", action="store_true", help="keep the generated library")
+    parser.add_argument("--cold", action="store_true", help="drop the index of a kept --dir (not measured here)")
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="lwb_bench_tab_"))
     loras = work / "loras"
@@ -42,13 +43,14 @@ def main() -> None:
         started = time.perf_counter()
         write_library(loras, plan_library(args.count))
         print(f"generated {args.count} LoRAs in {time.perf_counter() - started:.1f}s")
-    shutil.rmtree(work / "comfy", ignore_errors=True)
+    if args.cold:
+        shutil.rmtree(work / "comfy", ignore_errors=True)  # a fresh ComfyUI user dir: the index is built cold
     server = ComfyServer(base_dir=work / "comfy", loras_dir=loras, checkpoints_dir=work / "checkpoints")
     server.start()
     try:
         started = time.perf_counter()
         status = wait_for_scan(server, timeout=1800)
-        print(f"library scan: {status['index']['total']} LoRAs indexed in {time.perf_counter() - started:.1f}s")
+        print(f"library scan: {status['index']['total']} LoRAs indexed, ready in {time.perf_counter() - started:.1f}s")
         print(f"load average before the browser run: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
         proc = subprocess.run(["node", str(ROOT / "bench" / "library_tab.mjs"), server.url], text=True, timeout=1800)
         if proc.returncode:

@@ -32,9 +32,11 @@ const badge = (text, className, role) => h("span", { className: `lwb-badge ${cla
 
 /**
  * @param {HTMLElement} card @param {any} item undefined while its page loads
- * @param {number} index @param {{selected: boolean, previewUrl: (name: string) => string}} o
+ * @param {number} index @param {{selected: boolean, previewUrl: (name: string) => string, thumbnails?: boolean}} o
+ *   `thumbnails: false` while the list scrolls fast: the card keeps its placeholder and the tab binds again
+ *   once the scroll rests, so a fling does not start (and decode) a request per card it passes
  */
-export function bindCard(card, item, index, { selected, previewUrl }) {
+export function bindCard(card, item, index, { selected, previewUrl, thumbnails = true }) {
   const [check, thumb, main, spark, star] = /** @type {HTMLElement[]} */ ([...card.children]);
   const img = /** @type {HTMLImageElement} */ (thumb.firstElementChild);
   const [name, badges] = /** @type {HTMLElement[]} */ ([...main.children]);
@@ -67,8 +69,9 @@ export function bindCard(card, item, index, { selected, previewUrl }) {
     item.error ? badge("⚠", "lwb-badge-error", "error-badge") : "");
   if (item.preview && !isVideo(item.preview)) {
     const url = previewUrl(item.name);
-    if (img.getAttribute("src") !== url) img.src = url;
-    thumb.dataset.kind = "image";
+    if (!thumbnails) img.removeAttribute("src");
+    else if (img.getAttribute("src") !== url) img.src = url;
+    thumb.dataset.kind = thumbnails ? "image" : "none";
   } else {
     img.removeAttribute("src");
     thumb.dataset.kind = item.preview ? "video" : "none";

@@ -32,6 +32,8 @@ export class VirtualGrid {
     this.free = [];
     /** what each cell shows: index and item @type {WeakMap<HTMLElement, {index: number, item: T | undefined}>} */
     this.bound = new WeakMap();
+    /** where each cell was last placed ("x,y,w,h") @type {WeakMap<HTMLElement, string>} */
+    this.placed = new WeakMap();
     this.frame = 0;
     this.element.addEventListener("scroll", () => this.schedule(), { passive: true });
     this.resize = new ResizeObserver(() => this.schedule());
@@ -96,9 +98,13 @@ export class VirtualGrid {
       }
       const x = (index % this.columns) * cellWidth;
       const y = rowTop(index, this.columns, this.o.rowHeight);
-      cell.style.transform = `translate(${x}px, ${y}px)`;
-      cell.style.width = `${cellWidth}px`;
-      cell.style.height = `${this.o.rowHeight}px`;
+      const place = `${x},${y},${cellWidth},${this.o.rowHeight}`;
+      if (this.placed.get(cell) !== place) { // untouched cells keep their style: no style recalculation for them
+        this.placed.set(cell, place);
+        cell.style.transform = `translate(${x}px, ${y}px)`;
+        cell.style.width = `${cellWidth}px`;
+        cell.style.height = `${this.o.rowHeight}px`;
+      }
       const item = this.o.item(index);
       const shown = this.bound.get(cell);
       if (!shown || shown.index !== index || shown.item !== item) {

@@ -28,6 +28,7 @@ import { enterForm } from "./user_data_editor.js";
 export const PAGE_SIZE = 100;
 export const SEARCH_DELAY_MS = 200;
 export const MAX_IN_FLIGHT = 2;
+export const THUMB_REST_MS = 120;
 export const LAYOUTS = { list: { rowHeight: 52, minCellWidth: 200 }, grid: { rowHeight: 196, minCellWidth: 150 } };
 const SCAN_EVENT = "lwb.library.scan";
 const NODE_TYPES = { loader: "MultiScheduledLoraLoader", combiner: "LoraBlockWeightCombiner" };
@@ -62,6 +63,10 @@ export class LibraryTab {
     this.scrollKept = undefined;
     /** whether the filter panel was open before an inner view hid it @type {boolean | undefined} */
     this.panelWasOpen = undefined;
+    /** the list is moving fast: cards bind without thumbnails until it rests */
+    this.flinging = false;
+    this.lastScrollTop = 0;
+    this.restTimer = 0;
     /** nothing is asked of the server until the tab is first shown */
     this.started = false;
     this.build();
@@ -102,11 +107,12 @@ export class LibraryTab {
       ...layout, pageSize: PAGE_SIZE,
       item: (i) => this.cache.get(i),
       create: createCard,
-      bind: (cell, item, index) => bindCard(cell, item, index,
-        { selected: Boolean(item && this.selection.has(item.name)), previewUrl: (n) => this.api.previewUrl(n) }),
+      bind: (cell, item, index) => bindCard(cell, item, index, { selected: Boolean(item && this.selection.has(item.name)),
+        previewUrl: (n) => this.api.previewUrl(n), thumbnails: !this.flinging }),
       needPages: (offsets) => { this.wanted = offsets; this.cache.touch(offsets); this.pump(); },
     });
     this.grid.element.classList.toggle("lwb-grid-mode", s.view === "grid");
+    this.grid.element.addEventListener("scroll", () => this.onScroll(), { passive: true });
     this.wireGrid();
     this.main = h("div", { className: "lwb-lib-main" }, this.grid.element);
     this.element = h("div", { className: "lwb-library", dataset: { role: "lora-library" } },
@@ -222,6 +228,19 @@ export class LibraryTab {
         })
         .finally(() => { this.inFlight -= 1; this.pump(); });
     }
+  }
+
+  /** Thumbnails wait while the list moves more than a screen per scroll event; they load when it rests. */
+  onScroll() {
+    const top = this.grid.element.scrollTop;
+    if (Math.abs(top - this.lastScrollTop) > this.grid.element.clientHeight) this.flinging = true;
+    this.lastScrollTop = top;
+    clearTimeout(this.restTimer);
+    this.restTimer = window.setTimeout(() => {
+      if (!this.flinging) return;
+      this.flinging = false;
+      this.grid.repaint();
+    }, THUMB_REST_MS);
   }
 
   // ─── Grid interaction (delegated) ───
