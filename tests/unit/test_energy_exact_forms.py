@@ -47,11 +47,14 @@ def close(a: float, b: float) -> bool:
     (640, 960, 8, 8, "gram"),
     (700, 640, 6, 3, "gram"),
     (1280, 1280, 16, 16, "tiled"),
-    (333, 1000, 32, 32, "tiled"),  # rows not a multiple of the tile: a partial last tile
+    (333, 1000, 32, 32, "tiled"),  # rows not a multiple of a 4096-value tile: a partial last tile
     (320, 2048, 16, 8, "tiled"),  # different ranks: two matmuls per tile
-    (64, 70000, 16, 16, "tiled"),  # a row wider than a tile
+    (64, 70000, 16, 16, "tiled"),  # a row wider than a 4096-value tile; a partial tile at the default
 ])
-def test_loha_energy_matches_float64_brute_force(tmp_path, out, inp, r1, r2, form):
+@pytest.mark.parametrize("tile", [None, 4096])  # the default, and tiles small enough to split every case
+def test_loha_energy_matches_float64_brute_force(tmp_path, monkeypatch, out, inp, r1, r2, form, tile):
+    if tile:
+        monkeypatch.setattr(hadamard, "TILE_VALUES", tile)
     chosen = "gram" if hadamard.gram_cost(out, inp, r1, r2) <= hadamard.tiled_cost(out, inp, r1, r2) else "tiled"
     assert chosen == form  # the case covers the form it is named for
     t, dw = loha(torch.Generator().manual_seed(out + inp + r1), out, inp, r1, r2)
