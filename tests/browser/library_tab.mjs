@@ -270,6 +270,12 @@ try {
   await page.click(`[data-role=profile-presets] [data-profile="${spec.profile.name}"]`);
   out.vectorText = await page.textContent("[data-role=vector-text]");
   out.profileButtonOn = await page.$eval(`[data-role=profile-presets] [data-profile="${spec.profile.name}"]`, (b) => b.classList.contains("lwb-on"));
+  // the LoRA's current block vector saved as a new profile from the block panel
+  await page.fill("[data-role=save-profile-name]", "From editor");
+  await page.click("[data-action=save-profile]");
+  await page.waitForFunction(() => /saved profile From editor/.test(document.querySelector(".lwb-editor [data-role=status]")?.textContent ?? ""));
+  out.savedFromEditor = await page.evaluate(async () => (await window["__loraWeightsBuilder"].library.api.profiles())
+    .find((p) => p.name === "From editor") ?? null);
   await page.click("[data-action=save]");
   out.run = await queueAndRead(page, baseUrl);
 

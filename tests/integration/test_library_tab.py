@@ -185,6 +185,9 @@ def test_profile_created_validated_and_applied_runs_its_vector(tab_run):
     ran = {k: float(v) for k, v in (pair.split("=") for pair in found.group(1).split(";"))}
     assert ran == expected, "the run's schedule carries the profile's vector, every block"
     assert "preset=Face <i%3Eonly</i%3E" in schedule, "and the profile's name as a preset template"
+    saved = tab_run["savedFromEditor"]
+    assert saved["layout"] == "sdxl_unet_9" and saved["weights"] == PROFILE["weights"], \
+        "Save as profile keeps the LoRA's current block vector"
 
 
 def test_drag_a_lora_onto_a_combiner_and_a_loader(tab_run):
