@@ -123,14 +123,21 @@ def test_background_energy_waits_for_an_interactive_inspection(tmp_path, loras):
         return compute_stats(path, arch)
 
     jobs = StatsJobs(compute=interactive)
+    asked = threading.Event()
+
+    def wait_interactive_idle(timeout):
+        asked.set()
+        return jobs.wait_idle(timeout)
+
     events = EventLog()
-    lib = library(tmp_path, root, notify=events, background_energy=True, wait_interactive_idle=jobs.wait_idle)
+    lib = library(tmp_path, root, notify=events, background_energy=True, wait_interactive_idle=wait_interactive_idle)
     try:
         user_job = jobs.future(specs[1].path, "SDXL")  # the user opened a LoRA: an interactive computation
         started.wait(TIMEOUT_S)
         scan(lib)
-        assert not lib.energy_backlog.wait(0.5)  # the pass is running, waiting for the interactive job
-        assert stored(lib) == {}, "no background file while the interactive computation runs"
+        assert asked.wait(120), "the pass asks whether interactive work is waiting before a file"
+        running = lambda e, d: e == ENERGY_EVENT and d.get("phase") == "running"  # noqa: E731
+        assert events.matching(running) == [] and stored(lib) == {}, "no file started while the user waits"
         held.set()
         assert user_job.result(TIMEOUT_S)["energy_distribution"]
         events.wait_for(finished, TIMEOUT_S)
