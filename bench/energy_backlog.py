@@ -1,6 +1,6 @@
 """ComfyUI's own latency while the library's background block energy runs, and the memory it costs.
 
-    LWB_HOST_DIR=... .comfyhost/venv/bin/python bench/energy_backlog.py [--loras 40]
+    LWB_HOST_DIR=... .comfyhost/venv/bin/python bench/energy_backlog.py [--loras 30]
 
 Boots a real ComfyUI with this pack over a mixed folder (SDXL/SD1.5 LoRA, LoHa, LoKr), then probes
 `GET /system_stats` every 20 ms:
@@ -96,7 +96,7 @@ async def inspect_all(url: str, names: list[str]) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loras", type=int, default=40)
+    parser.add_argument("--loras", type=int, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -105,7 +105,7 @@ def main() -> None:
         for i in range(args.loras):
             arch, adapter = KINDS[i % len(KINDS)]
             make_lora(server.loras_dir / f"lib/{arch}_{adapter}_{i:03d}.safetensors", arch=arch, adapter=adapter,
-                      seed=i, rank=16, max_modules=40)
+                      seed=i, rank=16, max_modules=16)
         extra = [f"extra/x_{i:02d}.safetensors" for i in range(20)]
         for i, name in enumerate(extra):
             make_lora(server.loras_dir / name, arch="SDXL", adapter="loha", seed=1000 + i, rank=8, max_modules=12)
