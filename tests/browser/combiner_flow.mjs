@@ -6,7 +6,7 @@
  * a hostile LoRA name; composition history (keep, list, show, restore). Prints one JSON object.
  * usage: node tests/browser/combiner_flow.mjs http://127.0.0.1:PORT OUT_DIR LORA_A LORA_B LORA_C OTHER_FAMILY HOSTILE_FILE
  */
-import { queueAndRead } from "./editor_helpers.mjs";
+import { queueAndRead, startupSettled } from "./editor_helpers.mjs";
 import { openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, ...names] = process.argv.slice(2);
@@ -60,10 +60,8 @@ async function heatPixels(/** @type {number} */ after) {
 }
 
 try {
-  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 });
   // The frontend loads its default workflow after start-up; replacing the graph before that loses our nodes.
-  await page.waitForFunction(() => window["app"].graph._nodes.length > 0, null, { timeout: 30000 }).catch(() => {});
-  await page.waitForTimeout(1500);
+  await startupSettled(page);
   await page.evaluate(async () => {
     const app = window["app"]; const LG = window["LiteGraph"];
     for (const n of [...app.graph._nodes]) app.graph.remove(n);
@@ -248,8 +246,13 @@ try {
     if (!setting) return { available: false };
     const before = setting.get("Comfy.VueNodes.Enabled");
     await setting.set("Comfy.VueNodes.Enabled", true);
+    const mounted = () => document.querySelectorAll(".lwb-combiner-widget").length;
+    const before_ = mounted();
     const node = LG.createNode("LoraBlockWeightCombiner"); node.pos = [900, 300]; app.graph.add(node);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Wait (by animation frames, up to ~10 s) for the renderer to mount the new node's widget.
+    for (let i = 0; i < 600 && mounted() <= before_; i++) {
+      await new Promise((r) => requestAnimationFrame(() => r(null)));
+    }
     const widgets = [...document.querySelectorAll(".lwb-combiner-widget")].map((e) => e.getBoundingClientRect())
       .filter((r) => r.width > 20 && r.height > 20);
     const result = { available: true, mode: !!LG.vueNodesMode, visibleWidgets: widgets.length,

@@ -9,7 +9,7 @@
  * usage: node tests/browser/library_tab.mjs http://127.0.0.1:PORT OUT_DIR SPEC_JSON
  */
 import { openComfyPage } from "./launch.mjs";
-import { queueAndRead } from "./editor_helpers.mjs";
+import { queueAndRead, startupSettled } from "./editor_helpers.mjs";
 
 const [baseUrl, outDir, specJson] = process.argv.slice(2);
 const spec = JSON.parse(specJson);
@@ -96,8 +96,7 @@ async function dragOnto(/** @type {string} */ name, /** @type {string} */ nodeVa
 }
 
 try {
-  await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 });
-  await page.waitForTimeout(1000);
+  await startupSettled(page);
   await page.evaluate(async () => {
     const app = window["app"]; const LG = window["LiteGraph"];
     await app.extensionManager.setting.set("Comfy.VueNodes.Enabled", false);
