@@ -12,7 +12,11 @@ const { browser, page, console: messages, pageErrors, blocked } = await openComf
 try {
   const marker = await page
     .waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 30000 })
-    .then((handle) => handle.jsonValue())
+    // The marker also holds live objects (the library tab, the metadata cache): read its plain fields only.
+    .then(() => page.evaluate(() => {
+      const m = window["__loraWeightsBuilder"];
+      return { version: m.version, backend: m.backend, libraryPlace: String(m.libraryPlace ?? "") };
+    }))
     .catch(() => null);
   const nodeTypes = await page.evaluate(() => Object.keys(window["LiteGraph"].registered_node_types));
   // What the page runs, read from the frontend itself: its version and whether Vue nodes render the graph.

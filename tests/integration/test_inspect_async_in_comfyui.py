@@ -72,9 +72,16 @@ def test_stats_run_in_worker_processes_that_are_not_comfyui(comfy_server):
 @pytest.mark.browser
 def test_the_editor_fills_the_energy_bars_when_the_event_arrives(comfy_server):
     name = "lwb_async_browser_loha.safetensors"
-    path = slow_lora(comfy_server.loras_dir, name, seed=43)
-    proc = subprocess.run(["node", str(BROWSER_DIR / "inspect_stats.mjs"), comfy_server.url, name],
-                          capture_output=True, text=True, timeout=EVENT_TIMEOUT_S + 120, cwd=BROWSER_DIR)
+    # The library's background energy pass would measure the new file after the next scan, and the editor
+    # would then get stored stats at once (no pending state to see): hold the pass while the editor asks.
+    status, _, _ = comfy_server.request("/mad-nodes/library/energy/pause", data=b"", method="POST")
+    assert status == 200
+    try:
+        path = slow_lora(comfy_server.loras_dir, name, seed=43)
+        proc = subprocess.run(["node", str(BROWSER_DIR / "inspect_stats.mjs"), comfy_server.url, name],
+                              capture_output=True, text=True, timeout=EVENT_TIMEOUT_S + 120, cwd=BROWSER_DIR)
+    finally:
+        comfy_server.request("/mad-nodes/library/energy/resume", data=b"", method="POST")
     assert proc.returncode == 0, f"inspect_stats.mjs failed:\n{proc.stdout}\n{proc.stderr}"
     run = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "error" not in run, run.get("error")
