@@ -10,6 +10,8 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+// The sidebar button of the tab: a class in frontend 1.32, a data-testid in 1.5x.
+const TAB_BUTTON = '.lwb-lora-library-tab-button, [data-testid="lwb-lora-library-tab-button"]';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { chromium } = createRequire(path.join(here, "../tests/browser/package.json"))("playwright-core");
@@ -24,7 +26,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || 
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 await page.goto(baseUrl, { waitUntil: "domcontentloaded" });
 await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 120000 });
-await page.click(".lwb-lora-library-tab-button");
+await page.click(TAB_BUTTON);
 await page.waitForSelector("[data-role=lora-library][data-ready]", { timeout: 120000 });
 
 /** Scroll `selector` one step per frame; frame intervals and long tasks while doing it. */

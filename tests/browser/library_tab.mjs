@@ -10,6 +10,8 @@
  */
 import { openComfyPage } from "./launch.mjs";
 import { queueAndRead, startupSettled } from "./editor_helpers.mjs";
+// The sidebar button of the tab: a class in frontend 1.32, a data-testid in 1.5x.
+const TAB_BUTTON = '.lwb-lora-library-tab-button, [data-testid="lwb-lora-library-tab-button"]';
 
 const [baseUrl, outDir, specJson] = process.argv.slice(2);
 const spec = JSON.parse(specJson);
@@ -112,7 +114,7 @@ try {
   out.place = await page.evaluate(() => window["__loraWeightsBuilder"].libraryPlace);
 
   // ── open the tab ──
-  await page.click(".lwb-lora-library-tab-button");
+  await page.click(TAB_BUTTON);
   await page.waitForSelector(`${LIB}[data-ready]`, { timeout: 60000 });
   out.opened = { total: await total(), cardsInDom: await page.locator(".lwb-card").count(), first: (await cards()).slice(0, 3) };
   await page.click("[data-action=library-filters]");
@@ -302,7 +304,7 @@ try {
   await check("family", "SD15");
   await page.reload({ waitUntil: "domcontentloaded" });
   await page.waitForFunction(() => window["__loraWeightsBuilder"], null, { timeout: 60000 });
-  await page.click(".lwb-lora-library-tab-button");
+  await page.click(TAB_BUTTON);
   await page.waitForSelector(`${LIB}[data-ready]`, { timeout: 60000 });
   out.reloaded = { sort: await page.inputValue("[data-role=library-sort]"), total: await total(),
     chips: await page.$$eval("[data-role=library-chips] [data-action=remove-filter]", (bs) => bs.map((b) => b.textContent)) };
