@@ -325,7 +325,8 @@ class LibraryRoutes:
             return _error(404, f"no profile with id {request_pid_text(args)}")
         return json_response(saved, status=201 if fn is profiles.create_profile else 200)
 
-    async def patch_profile(self, request: web.Request) -> web.Response:
+    async def _save_profile_body(self, request: web.Request, fn) -> web.Response:
+        """PUT/PATCH of one profile: the id from the path, the JSON body, then `fn(pid, data)`."""
         pid = _pid(request)
         if pid is None:
             return _error(404, f"no profile with id {request.match_info['pid']!r}")
@@ -333,7 +334,10 @@ class LibraryRoutes:
             data = await _json_body(request)
         except ValueError as err:
             return _error(400, str(err), problems=[str(err)])
-        return await self._save(profiles.patch_profile, pid, data)
+        return await self._save(fn, pid, data)
+
+    async def patch_profile(self, request: web.Request) -> web.Response:
+        return await self._save_profile_body(request, profiles.patch_profile)
 
     async def create_profile(self, request: web.Request) -> web.Response:
         try:
@@ -359,14 +363,7 @@ class LibraryRoutes:
         return json_response(found) if found else _error(404, f"no profile with id {request.match_info['pid']!r}")
 
     async def update_profile(self, request: web.Request) -> web.Response:
-        pid = _pid(request)
-        if pid is None:
-            return _error(404, f"no profile with id {request.match_info['pid']!r}")
-        try:
-            data = await _json_body(request)
-        except ValueError as err:
-            return _error(400, str(err), problems=[str(err)])
-        return await self._save(profiles.update_profile, pid, data)
+        return await self._save_profile_body(request, profiles.update_profile)
 
     async def delete_profile(self, request: web.Request) -> web.Response:
         pid = _pid(request)
