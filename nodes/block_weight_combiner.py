@@ -19,6 +19,7 @@ import comfy.lora
 import folder_paths
 
 from ..modules.blocks.templates import TemplateError
+from ..modules.combiner.combiner_config import read_combiner_config
 from ..modules.combiner.config_sets import ConfigSetStore, config_sets_dir
 from ..modules.combiner.engine import CombineInput, CombineResult, combine
 from ..modules.combiner.inputs import UnreadableLora, combine_inputs
@@ -29,7 +30,7 @@ from ..modules.combiner.stack import stack_items
 from ..modules.library import compositions, default_db_path
 from ..modules.library.schema import SchemaError, connect
 from ..modules.schedule.model import ScheduleError
-from ..modules.schedule.parse import parse_schedule_config, parse_schedule_string
+from ..modules.schedule.parse import parse_schedule_string
 from ..modules.schedule.serialize import serialize_schedule
 from .library_access import find_profile, record_usage
 from .lora_hook_builder import LoraItemError, build_lora, model_keys, resolve_lora_path
@@ -40,9 +41,10 @@ log = logging.getLogger(__name__)
 
 
 def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack) -> list[CombineInput]:
-    """The enabled items of the editor config, then the LORA_STACK, then the schedule string."""
+    """The enabled items of the editor config (with their saved profiles), then the LORA_STACK, then the
+    schedule string."""
     try:
-        items = parse_schedule_config(combiner_config)
+        items, profiles = read_combiner_config(combiner_config)
     except ScheduleError as err:
         raise ValueError(f"{NAME}: combiner_config: {err}") from None
     items += stack_items(lora_stack)
@@ -50,8 +52,9 @@ def gather_inputs(combiner_config: str, schedule_string: str | None, lora_stack)
         items += parse_schedule_string(schedule_string)
     except ScheduleError as err:
         raise ValueError(f"{NAME}: schedule_string {err}") from None
+    profiles += [None] * (len(items) - len(profiles))
     try:
-        return combine_inputs(items, resolve_lora_path, find_profile)
+        return combine_inputs(items, resolve_lora_path, find_profile, profiles)
     except (LoraItemError, UnreadableLora, TemplateError) as err:
         raise ValueError(f"{NAME}: {err}") from None
 
@@ -128,7 +131,7 @@ class LoraBlockWeightCombiner:
         if save_as and save_as.strip():
             try:
                 config_set_store().save(save_as.strip(), {"policy": policy, "headroom": headroom,
-                                                          "loras": [i.item.to_config() for i in inputs]},
+                                                          "loras": [lora_config(i) for i in inputs]},
                                         outputs_dict(result, schedule), {i.name: i.path for i in inputs})
             except ValueError as err:
                 raise ValueError(f"{NAME}: {err}") from None
@@ -141,12 +144,17 @@ def record_composition(inputs: list[CombineInput], policy: str, headroom: float,
     """Add this run to the composition history (the library database in ComfyUI's user directory).
 
     History is a convenience: a database that cannot be written is logged, it does not fail the run."""
-    request = {"loras": [i.item.to_config() for i in inputs], "policy": policy, "headroom": headroom}
+    request = {"loras": [lora_config(i) for i in inputs], "policy": policy, "headroom": headroom}
     try:
         with closing(connect(default_db_path(folder_paths.get_user_directory()))) as conn:
             compositions.record(conn, "node", request, combine_response(result, inputs))
     except (sqlite3.Error, OSError, SchemaError) as err:
         log.warning("%s: the composition could not be added to the history: %s", NAME, err)
+
+
+def lora_config(inp: CombineInput) -> dict:
+    """One LoRA as it ran: its item with the block values resolved, and the saved profile they came from."""
+    return {**inp.item.to_config(), "profile": inp.profile} if inp.profile else inp.item.to_config()
 
 
 def config_set_store() -> ConfigSetStore:

@@ -1,7 +1,8 @@
 """Hooks Report node: what a HOOKS value will do, as JSON text (LoRA hooks, strengths, keyframes).
 
 For checking a chain of loaders before sampling: which LoRAs are in the group, in which order, at
-which base strengths, with how many block-weighted modules, and the keyframes that will run. With a
+which base strengths, with how many block-weighted modules (and how many modules each block weight
+scales), and the keyframes that will run. With a
 staircase family set, each hook also lists its keyframe multiplier at every model evaluation of that
 sampler/scheduler/steps run (`staircase`), computed like the editor's preview by ComfyUI's own sampler
 and HookKeyframeGroup (`sampler_evaluations`). The keyframes are the diffusion
@@ -9,6 +10,7 @@ model's; `clip_keyframes` are the text encoder's when it has its own.
 """
 
 import json
+from collections import Counter
 
 import comfy.hooks
 import comfy.samplers
@@ -23,11 +25,14 @@ def describe_hook(hook) -> dict:
     out = {"type": type(hook).__name__}
     if isinstance(hook, comfy.hooks.WeightHook):
         strength_model, strength_clip = base_strengths(hook)
+        multipliers = getattr(hook, "module_multipliers", {}) or {}
         out.update({
             "strength_model": strength_model,
             "strength_clip": strength_clip,
             "lora_tensors": len(hook.weights or {}),
-            "block_weighted_modules": len(getattr(hook, "module_multipliers", {}) or {}),
+            "block_weighted_modules": len(multipliers),
+            # [[block weight, modules it scales]] ascending: the block vector as the hook applies it
+            "multipliers": [[round(m, 6), n] for m, n in sorted(Counter(multipliers.values()).items())],
         })
     group = hook.hook_keyframe
     out["keyframes"] = _keyframes(getattr(group, "model_keyframes", group.keyframes))

@@ -10,6 +10,7 @@ without extension or stem, like the node), then `resolve_listed` (the file must 
 | --- | --- | --- |
 | combined | 200 | the answer |
 | malformed body, unknown key, bad number, unknown policy, > 32 LoRAs, bad block id | 400 | `{"error", "field"}` |
+| a profile or `preset=<profile>` that does not fit the LoRA's layout | 400 | `{"error", "field"}` |
 | unknown or ambiguous LoRA, unknown profile | 404 | `{"error", "field"}` |
 | listed LoRA that cannot be read | 422 | `{"error", "field"}` |
 
@@ -24,15 +25,15 @@ from contextlib import closing
 
 from aiohttp import web
 
-from ..modules.blocks.templates import TemplateError
+from ..modules.blocks.templates import TemplateError, UnknownProfile
 from ..modules.combiner.analysis import LoraAnalyzer, shared_analyzer
 from ..modules.combiner.engine import combine
-from ..modules.combiner.inputs import UnreadableLora, apply_profile, combine_inputs
+from ..modules.combiner.inputs import UnreadableLora, combine_inputs
 from ..modules.combiner.request import CombineRequest, CombineRequestError, parse_combine_request
 from ..modules.combiner.response import combine_response
 from ..modules.inspection.lora_names import LoraNameError, resolve_lora_name
 from ..modules.library import default_db_path
-from ..modules.library.profiles import get_profile_by_name, list_profiles
+from ..modules.library.profiles import get_profile_by_name
 from ..modules.library.schema import connect
 from .json_body import json_response
 from .model_folders import ModelFolders
@@ -92,25 +93,12 @@ class CombineRoutes:
             field = f"loras[{n}]"
             try:
                 inputs += combine_inputs([item], lambda name, f=f"{field}.lora_name": self._resolve(name, listing, f),
-                                         self._profile_named)
+                                         self._profile_named, [req.profiles[n]])
             except UnreadableLora as err:
                 raise CombineProblem(422, str(err), field) from None
             except TemplateError as err:
-                raise CombineProblem(400, str(err), f"{field}.preset") from None
-        enabled = [n for n, item in enumerate(req.items) if item.enabled]
-        wanted = {n: req.profiles[n] for n in enabled if req.profiles[n]}
-        if wanted:
-            found = self._profiles()
-            for position, n in enumerate(enabled):
-                name = wanted.get(n)
-                if name is None:
-                    continue
-                if name not in found:
-                    raise CombineProblem(404, f"profile {name!r} does not exist", f"loras[{n}].profile")
-                try:
-                    apply_profile(inputs[position], found[name])
-                except ValueError as err:
-                    raise CombineProblem(400, str(err), f"loras[{n}].profile") from None
+                status = 404 if isinstance(err, UnknownProfile) and err.field == "profile" else 400
+                raise CombineProblem(status, str(err), f"{field}.{err.field}") from None
         try:
             result = combine(inputs, req.policy, req.headroom, self._analyzer)
         except (ValueError, OSError) as err:
@@ -132,14 +120,8 @@ class CombineRoutes:
         return listed, str(path)
 
     def _profile_named(self, name: str) -> dict | None:
-        """A saved profile by name, for `preset=<profile>` (the node's template resolution)."""
+        """A saved profile by name, for `preset=<profile>` and a LoRA's `profile` (the node's resolution)."""
         if self._folders.user_dir is None:
             return None
         with closing(connect(default_db_path(self._folders.user_dir()))) as conn:
             return get_profile_by_name(conn, name)
-
-    def _profiles(self) -> dict[str, dict]:
-        if self._folders.user_dir is None:
-            raise CombineProblem(404, "no saved profiles: no user directory configured")
-        with closing(connect(default_db_path(self._folders.user_dir()))) as conn:
-            return {p["name"]: p for p in list_profiles(conn)}

@@ -27,7 +27,15 @@ FindProfile = Callable[[str], "dict | None"]
 
 
 class TemplateError(ValueError):
-    pass
+    """A template that cannot be used for a LoRA; `field` is the key that named it ("preset" or "profile")."""
+
+    def __init__(self, message: str, field: str = "preset"):
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownProfile(TemplateError):
+    """A profile name the profile store does not know (and no block values written with it)."""
 
 
 def is_template(preset: str | None) -> bool:
@@ -73,14 +81,30 @@ def resolve_item(item, arch: str, blocks_present: Iterable[str], find_profile: F
     preset = item.preset
     if not is_template(preset):
         return item
-    profile = find_profile(preset)
+    unknown = (f"LoRA {item.lora_name!r}: preset {preset!r} is neither a built-in preset "
+               f"({', '.join(PRESET_STRATEGIES)}) nor a saved profile")
+    return lay_profile(item, preset, arch, blocks_present, find_profile, unknown, "preset")
+
+
+def lay_profile(item, name: str, arch: str, blocks_present: Iterable[str], find_profile: FindProfile,
+                unknown: str, field: str):
+    """`item` with the saved profile `name` laid over its blocks, the item's explicit values on top.
+
+    The one resolution behind `preset=NAME` and the combiner's per-LoRA `profile`. A profile the store does
+    not know is skipped when the item carries vectors (written with the profile's values elsewhere, e.g. a
+    workflow from another machine); without vectors it is an `UnknownProfile` with the message `unknown`.
+    Errors carry `field`, the key that named the profile.
+    """
+    profile = find_profile(name)
     if profile is None:
         if item.vectors:
             log.info("LoRA %r: profile %r is not saved here; using the block values written with it",
-                     item.lora_name, preset)
+                     item.lora_name, name)
             return item
-        raise TemplateError(f"LoRA {item.lora_name!r}: preset {preset!r} is neither a built-in preset "
-                            f"({', '.join(PRESET_STRATEGIES)}) nor a saved profile")
-    vector = template_vector(profile, arch, blocks_present, item.lora_name)
+        raise UnknownProfile(unknown, field)
+    try:
+        vector = template_vector(profile, arch, blocks_present, item.lora_name)
+    except TemplateError as err:
+        raise TemplateError(str(err), field) from None
     vector.update(item.vectors)
     return dataclasses.replace(item, vectors=vector)

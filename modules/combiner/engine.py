@@ -35,13 +35,15 @@ def round4(value: float) -> float:
 
 @dataclass(frozen=True)
 class CombineInput:
-    """One LoRA to combine: its ComfyUI name, file, architecture, folder role and requested item."""
+    """One LoRA to combine: its ComfyUI name, file, architecture, folder role and requested item (block values
+    resolved), and the saved profile those values came from, if any."""
 
     name: str
     path: str
     arch: str
     role: str
     item: LoraItem
+    profile: str | None = None
 
 
 @dataclass(frozen=True)

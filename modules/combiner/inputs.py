@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..arch.ids import UNKNOWN
-from ..blocks.templates import FindProfile, is_template
+from ..blocks.templates import FindProfile
 from ..inspection.lora_facts import describe_lora
 from ..library.roles import role_of_name
-from ..library.template_resolve import apply_template, resolve_item_for_file
+from ..library.template_resolve import resolve_item_for_file
 from ..schedule.model import LoraItem
 from .engine import CombineInput
 
@@ -25,14 +25,17 @@ class UnreadableLora(ValueError):
     """A listed LoRA whose file cannot be read; the message names it."""
 
 
-def combine_inputs(items: list[LoraItem], resolve: Resolver,
-                   find_profile: FindProfile | None = None) -> list[CombineInput]:
+def combine_inputs(items: list[LoraItem], resolve: Resolver, find_profile: FindProfile | None = None,
+                   profiles: list[str | None] | None = None) -> list[CombineInput]:
     """`CombineInput`s of the enabled items, in order; each item's `lora_name` becomes ComfyUI's name.
 
-    With `find_profile`, an item whose preset names a saved profile gets its values (`blocks/templates.py`).
+    With `find_profile`, an item whose preset names a saved profile gets its values, and so does an item
+    whose `profiles` entry (the per-LoRA `profile` of the combiner's config or request, aligned with `items`)
+    names one: `library/template_resolve.py`, the loader's resolution. A profile that is not saved or does
+    not fit the LoRA is a `TemplateError` naming both (`UnknownProfile` for the first).
     """
     inputs = []
-    for item in items:
+    for n, item in enumerate(items):
         if not item.enabled:
             continue
         name, path = resolve(item.lora_name)
@@ -43,20 +46,11 @@ def combine_inputs(items: list[LoraItem], resolve: Resolver,
             except (OSError, ValueError) as err:
                 raise UnreadableLora(f"LoRA {name!r}: cannot read the file: {err}") from None
         item.lora_name = name
-        if find_profile is not None and is_template(item.preset):
+        profile = profiles[n] if profiles else None
+        if find_profile is not None:
             try:
-                item = resolve_item_for_file(item, arch, path, find_profile)
+                item = resolve_item_for_file(item, arch, path, find_profile, profile)
             except OSError as err:
                 raise UnreadableLora(f"LoRA {name!r}: cannot read the file: {err}") from None
-        inputs.append(CombineInput(name, path, arch, role_of_name(name), item))
+        inputs.append(CombineInput(name, path, arch, role_of_name(name), item, profile))
     return inputs
-
-
-def apply_profile(inp: CombineInput, profile: dict) -> None:
-    """Set the block values of a saved block-weight profile (`library/profiles.py`) on `inp`'s item.
-
-    The same resolution as `preset=NAME` in a schedule (`blocks/templates.py`): the profile's values fill
-    the LoRA's vector for the depth variant its blocks imply; block values given explicitly win. A profile
-    that does not fit the LoRA is a ValueError naming the profile, the LoRA and the problem.
-    """
-    apply_template(inp.item, profile, inp.arch, inp.path)

@@ -2,7 +2,7 @@
 
     {"response_schema_version", "policy", "headroom", "family", "verdicts",
      "loras": [{"lora_name", "role", "arch", "included", "excluded_reason",
-                "requested": {"strength_model", "strength_clip", "block_values"},
+                "requested": {"strength_model", "strength_clip", "block_values", "profile"},
                 "strength_model", "strength_clip", "block_values", "inspire_vector", "slot_labels",
                 "inspire_strength_clip", "notes"}],
      "blocks": [{"block_id", "label", "group", "budget", "requested_norm", "achieved_norm",
@@ -32,7 +32,7 @@ def _lora(result: CombineResult, k: int, inp: CombineInput) -> dict:
         "lora_name": lora.name, "role": lora.role, "arch": lora.arch, "included": lora.included,
         "excluded_reason": lora.excluded_reason,
         "requested": {"strength_model": inp.item.strength_model, "strength_clip": inp.item.strength_clip,
-                      "block_values": dict(lora.requested)},
+                      "block_values": dict(lora.requested), "profile": inp.profile},
         "strength_model": lora.strength_model, "strength_clip": lora.strength_clip,
         "block_values": dict(lora.values),
         "inspire_vector": vector.text if vector else None,

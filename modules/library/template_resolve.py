@@ -4,13 +4,14 @@ as the index stored them, no file opened) or a file (the nodes: the blocks of it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
 
 from ..blocks.layouts import layout_for
 from ..blocks.presets import PRESET_STRATEGIES, vectors_for_preset
-from ..blocks.templates import FindProfile, TemplateError, is_template, resolve_item, template_vector
+from ..blocks.templates import FindProfile, TemplateError, is_template, lay_profile, resolve_item, template_vector
 from ..blocks.weights import blocks_of_modules
 from ..inspection.header import read_header
 from .profiles import get_profile_by_name, layout_blocks
@@ -71,16 +72,19 @@ def file_blocks(path: str, arch: str) -> list[str]:
     return sorted(set(blocks_of_modules(arch, read_header(path).tensors).values()))
 
 
-def resolve_item_for_file(item, arch: str, path: str, find_profile: FindProfile):
-    """`blocks.templates.resolve_item` for the LoRA file at `path` (its header is read only for a template)."""
-    if not is_template(item.preset):
+def resolve_item_for_file(item, arch: str, path: str, find_profile: FindProfile, profile: str | None = None):
+    """`item` with its template preset and the saved profile `profile` resolved for the LoRA file at `path`.
+
+    `profile` is the combiner's per-LoRA profile: it lies under the item's explicit values and over its
+    preset's. Both go through `blocks.templates.lay_profile` (same fit rules, same errors naming profile,
+    LoRA and layouts). The file's header is read only when a profile is named.
+    """
+    if not is_template(item.preset) and not profile:
         return item
-    return resolve_item(item, arch, file_blocks(path, arch), find_profile)
-
-
-def apply_template(item, profile: dict, arch: str, path: str):
-    """`item` with `profile` laid over the LoRA's blocks (explicit values of the item win)."""
-    vector = template_vector(profile, arch, file_blocks(path, arch), item.lora_name)
-    vector.update(item.vectors)
-    item.vectors = vector
-    return item
+    blocks = file_blocks(path, arch)
+    resolved = resolve_item(item, arch, blocks, find_profile)
+    if not profile:
+        return resolved
+    laid = lay_profile(item, profile, arch, blocks, find_profile,
+                       f"LoRA {item.lora_name!r}: profile {profile!r} is not a saved profile", "profile")
+    return dataclasses.replace(resolved, vectors={**resolved.vectors, **laid.vectors})

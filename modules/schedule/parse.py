@@ -62,14 +62,22 @@ def parse_schedule_config(text: str | None) -> list[LoraItem]:
 
     All items are returned, disabled ones included (`item.enabled`); empty text gives [].
     """
+    entries, where = schedule_config_entries(text)
+    return _items_from_list(entries, where)
+
+
+def schedule_config_entries(text: str | None) -> tuple[list, str]:
+    """The raw JSON items of `schedule_config` (see `parse_schedule_config`) and what errors call them.
+
+    For readers of keys beyond the seed's item (the combiner's per-LoRA `profile`)."""
     if text is None or not text.strip():
-        return []
+        return [], "schedule_config"
     try:
         data = _loads(text, "schedule_config")
     except json.JSONDecodeError as err:
         raise _json_error("schedule_config", err) from None
     if isinstance(data, list):
-        return _items_from_list(data, "schedule_config")
+        return data, "schedule_config"
     if not isinstance(data, dict):
         raise ScheduleError(f"schedule_config: expected a list or a profiles object, got {type(data).__name__}")
     active = data.get("active_profile", "Default")
@@ -77,7 +85,7 @@ def parse_schedule_config(text: str | None) -> list[LoraItem]:
     if not isinstance(profiles, dict):
         raise ScheduleError("schedule_config: profiles must be an object of name: profile")
     if not profiles:
-        return []
+        return [], "schedule_config"
     if not isinstance(active, str) or active not in profiles:
         raise ScheduleError(f"schedule_config: active_profile {active!r} is not one of the profiles "
                             f"({', '.join(map(repr, profiles))})")
@@ -85,7 +93,7 @@ def parse_schedule_config(text: str | None) -> list[LoraItem]:
     loras = profile.get("loras", []) if isinstance(profile, dict) else profile
     if not isinstance(loras, list):
         raise ScheduleError(f"schedule_config: profile {active!r} has no list of loras")
-    return _items_from_list(loras, f"schedule_config profile {active!r}")
+    return loras, f"schedule_config profile {active!r}"
 
 
 def parse_schedule_string(text: str | None) -> list[LoraItem]:

@@ -108,3 +108,63 @@ def test_a_profile_that_does_not_fit_is_a_node_error_naming_profile_and_lora(com
     message = result.error_message()
     for part in ("WS sdxl only", "ws_other_sd15", "sdxl_unet_9", "sd_unet_12"):
         assert part in message
+
+
+# A LoRA with modules in five known blocks (ComfyUI's names, from the factory's plan), for the combiner's profile.
+PROFILED = "workspace_combiner/ws_profiled_sd15.safetensors"
+PROFILED_BLOCKS = {"input_blocks.1": "input_1", "input_blocks.8": "input_8", "middle_block": "middle_0",
+                   "output_blocks.3": "output_3", "output_blocks.11": "output_11"}
+
+
+def combiner(item, policy="weighted"):
+    return {"class_type": "LoraBlockWeightCombiner",
+            "inputs": {"combiner_config": json.dumps([item]), "policy": policy, "headroom": 1.0}}
+
+
+def test_combiner_config_naming_a_profile_runs_its_values_for_the_loras_layout(comfy_server):
+    spec = make_lora(comfy_server.loras_dir / PROFILED, arch="SD15", seed=33, blocks=list(PROFILED_BLOCKS),
+                     text_encoder=False)
+    status, made = _json(comfy_server, "/mad-nodes/profiles", method="POST",
+                         data={"name": "WS combiner ramp", "layout": "sd_unet_12", "weights": WEIGHTS})
+    assert status == 201, made
+    item = {"lora_name": PROFILED, "strength_model": 1, "strength_clip": 1}
+    prompt = {"c": combiner({**item, "profile": "WS combiner ramp"}), "plain": combiner(item)}
+    for node in ("c", "plain"):
+        prompt["r" + node] = {"class_type": "LoraWeightsBuilderHooksReport", "inputs": {"hooks": [node, 2]}}
+        prompt["p" + node] = preview("r" + node, 0)
+    result = run_prompt(comfy_server, prompt)
+    assert result.status == "success", result.error_message()
+    # What the hook scales: each module by the profile's value for its block (SD1.5 run order, weight i on
+    # block i); the factory's plan says which block each module is in. Value 1 leaves a module unscaled.
+    block_of = {m.name: PROFILED_BLOCKS[next(b for b in PROFILED_BLOCKS if m.block.startswith(b))]
+                for m in spec.modules}
+    values = [WEIGHTS[SD15_BLOCKS.index(b)] for b in block_of.values()]
+    expected = sorted([v, values.count(v)] for v in set(values) if v != 1)
+    assert len(expected) == 5
+    [hook] = json.loads(result.text("pc"))
+    assert hook["multipliers"] == expected
+    assert json.loads(result.text("pplain"))[0]["multipliers"] == []
+    status, recent = _json(comfy_server, "/mad-nodes/compositions?limit=10")
+    ran = next(c for c in recent["compositions"] if c["source"] == "node"
+               and c["inputs"]["loras"][0]["lora_name"] == PROFILED and c["inputs"]["loras"][0].get("profile"))
+    lora = ran["inputs"]["loras"][0]
+    assert lora["profile"] == "WS combiner ramp"
+    assert lora["vectors"] == dict(zip(SD15_BLOCKS, WEIGHTS, strict=True)), "the resolved vector is recorded"
+
+
+@pytest.mark.parametrize("profile,parts", [
+    ("WS combiner nowhere", ("WS combiner nowhere", "ws_profiled_sd15", "not a saved profile")),
+    ("WS combiner xl", ("WS combiner xl", "ws_profiled_sd15", "sdxl_unet_9", "sd_unet_12")),
+])
+def test_combiner_profile_unknown_or_of_another_layout_is_a_node_error(comfy_server, profile, parts):
+    make_lora(comfy_server.loras_dir / PROFILED, arch="SD15", seed=33, blocks=list(PROFILED_BLOCKS),
+              text_encoder=False)
+    _json(comfy_server, "/mad-nodes/profiles", method="POST",
+          data={"name": "WS combiner xl", "layout": "sdxl_unet_9", "weights": [1.0] * 19})
+    item = {"lora_name": PROFILED, "strength_model": 1, "strength_clip": 1, "profile": profile}
+    result = run_prompt(comfy_server, {"c": combiner(item), "p": preview("c", 5)})
+    assert result.status == "error"
+    message = result.error_message()
+    assert "LoRA Block-Weight Combiner" in message
+    for part in parts:
+        assert part in message, message

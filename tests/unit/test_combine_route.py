@@ -116,6 +116,30 @@ async def test_saved_profile_fills_the_vector_and_explicit_values_win(client, li
     assert (status, answer["field"]) == (404, "loras[0].profile") and "nope" in answer["error"]
 
 
+async def test_profile_by_name_alone_is_resolved_for_the_loras_layout_and_named_in_the_answer(client, lib):
+    blocks = layout_blocks("sd_unet_12")[25]
+    weights = [round(0.04 * i, 2) for i in range(len(blocks))]
+    with closing(connect(default_db_path(lib.folders.user_dir()))) as conn:
+        create_profile(conn, {"name": "steps", "layout": "sd_unet_12", "weights": weights})
+        create_profile(conn, {"name": "xl only", "layout": "sdxl_unet_9", "weights": [0.5] * 19})
+    status, answer, _ = await post(client, body({**ALICE, "profile": "steps"}, policy="weighted"))
+    assert status == 200, answer
+    requested = answer["loras"][0]["requested"]
+    assert requested["profile"] == "steps"
+    main = {b: v for b, v in requested["block_values"].items() if b in blocks}
+    assert len(main) >= 10 and main == {b: weights[blocks.index(b)] for b in main}, "the profile's value per block"
+    status, answer, _ = await post(client, body({**ALICE, "profile": "xl only"}))
+    assert (status, answer["field"]) == (400, "loras[0].profile"), answer
+    for part in ("xl only", "alice", "sdxl_unet_9", "sd_unet_12"):
+        assert part in answer["error"], answer
+    # a workflow from a machine where the profile exists: the values written with it run
+    written = {"input_4": 0.25, "output_11": 0.75}
+    status, answer, _ = await post(client, body({**ALICE, "profile": "elsewhere", "vectors": written},
+                                               policy="weighted"))
+    assert status == 200, answer
+    assert {b: answer["loras"][0]["block_values"][b] for b in written} == written
+
+
 @pytest.mark.parametrize("request_body,status,field,words", [
     (body({"lora_name": "missing.safetensors"}), 404, "loras[0].lora_name", "missing.safetensors"),
     (body({"lora_name": "../outside/secret.safetensors"}), 400, "loras[0].lora_name", ".."),
