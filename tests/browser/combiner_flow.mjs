@@ -6,7 +6,7 @@
  * a hostile LoRA name; composition history (keep, list, show, restore). Prints one JSON object.
  * usage: node tests/browser/combiner_flow.mjs http://127.0.0.1:PORT OUT_DIR LORA_A LORA_B LORA_C OTHER_FAMILY HOSTILE_FILE
  */
-import { queueAndRead, startupSettled } from "./editor_helpers.mjs";
+import { pickLora, queueAndRead, startupSettled } from "./editor_helpers.mjs";
 import { openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, ...names] = process.argv.slice(2);
@@ -26,17 +26,16 @@ const combinerWidget = (/** @type {string} */ name) => page.evaluate((n) =>
 
 async function pick(/** @type {string} */ query, /** @type {string} */ name) {
   await page.click("[data-action=add-lora]");
-  await page.fill("[data-role=picker-search]", query);
-  const item = page.locator(".lwb-picker-item", { hasText: name }).first();
-  await item.waitFor({ timeout: 120000 }); // a first library scan on a loaded machine can take a while
-  await item.click();
+  await pickLora(page, query, name); // a first library scan on a loaded machine can take a while
 }
 
-/** The preview for the inputs on screen has arrived (no request in flight, the view drawn from it). */
+/** The preview for the inputs on screen has arrived (none due after a change, no request in flight, the view
+ * drawn from it): without the "due" check, the answer for the inputs before a change would pass for it. */
 async function previewSettled() {
   await page.waitForFunction(() => {
     const d = /** @type {HTMLElement | null} */ (document.querySelector(".lwb-combiner"));
-    return d && !d.dataset.combining && d.dataset.previewKey && document.querySelector("[data-role=result-schedule]");
+    return d && !d.dataset.previewDue && !d.dataset.combining && d.dataset.previewKey
+      && document.querySelector("[data-role=result-schedule]");
   }, null, { timeout: 60000 });
   return page.evaluate(() => ({
     schedule: document.querySelector("[data-role=result-schedule]")?.textContent ?? "",

@@ -6,7 +6,7 @@
  * the widget under the Vue node renderer. Prints one JSON object for the pytest wrapper.
  * usage: node tests/browser/editor_flow.mjs http://127.0.0.1:PORT OUT_DIR [LORA_FILE_NAME]
  */
-import { idbKeys, queueAndRead, startupSettled } from "./editor_helpers.mjs";
+import { idbKeys, pickLora, queueAndRead, startupSettled } from "./editor_helpers.mjs";
 import { NODES_2, openComfyPage } from "./launch.mjs";
 
 const [baseUrl, outDir, styleName = "style_a.safetensors"] = process.argv.slice(2);
@@ -19,13 +19,6 @@ page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}
 const out = { steps: [] };
 const shot = async (/** @type {string} */ name) => { await page.screenshot({ path: `${outDir}/${name}.png` }); };
 const text = (/** @type {string} */ sel) => page.locator(sel).first().textContent();
-
-async function pick(/** @type {string} */ query, /** @type {string} */ name) {
-  await page.fill("[data-role=picker-search]", query);
-  const item = page.locator(".lwb-picker-item", { hasText: name }).first();
-  await item.waitFor({ timeout: 15000 });
-  await item.click();
-}
 
 try {
   // The frontend loads its startup workflow after start-up; replacing the graph before that loses our nodes.
@@ -48,7 +41,7 @@ try {
   await page.click("[data-action=open-editor]");
   await page.waitForSelector(".lwb-editor");
   await page.click("[data-action=add-lora]");
-  await pick(styleName.replace(/\.safetensors$/, ""), styleName);
+  await pickLora(page, styleName.replace(/\.safetensors$/, ""), styleName);
   out.steps.push("added");
   const canvas = page.locator("[data-role=curve-canvas]");
   const box = /** @type {{x: number, y: number, width: number, height: number}} */ (await canvas.boundingBox());
@@ -73,6 +66,10 @@ try {
   await page.keyboard.press("Control+y");
   const redone = await text("[data-role=schedule-text]");
   out.undo = { withPreset, undone, redone };
+  // The block list is final once the LoRA is inspected and its block energy is in (an answer `stats_pending` is
+  // followed by its event, which redraws the sliders for the blocks the LoRA has): wait for that before counting.
+  await page.waitForFunction(() => !/Inspecting|Computing/.test(document.querySelector("[data-role=stats-note]")?.textContent ?? ""),
+    null, { timeout: 600000 });
   // Block sliders step by the profile's snap interval (read after a change of it).
   const sliderSteps = () => page.$$eval(".lwb-block input[type=range]", (els) => els.map((e) => /** @type {HTMLInputElement} */ (e).step));
   out.sliderSteps = { before: await sliderSteps() };
@@ -84,9 +81,6 @@ try {
   out.sliderSteps.undone = await sliderSteps();
   out.vectorText = await text("[data-role=vector-text]");
   out.staircase = await text("[data-role=staircase-text]");
-  // block energy may still be computing (answer `stats_pending`): it is stored when its event arrives
-  await page.waitForFunction(() => !document.querySelector("[data-role=stats-note]")?.textContent?.includes("Computing"),
-    null, { timeout: 600000 });
   out.idbAfterInspect = await idbKeys(page);
   out.legacyLeft = await page.evaluate(() => localStorage.getItem("MAD_NODES_LORA_METADATA_V1"));
   await shot("editor");
@@ -104,7 +98,7 @@ try {
   await page.click("[data-action=open-editor]");
   await page.waitForSelector(".lwb-editor");
   await page.click("[data-action=add-lora]");
-  await pick("onerror", HOSTILE);
+  await pickLora(page, "onerror", HOSTILE);
   await page.fill("[data-role=profile-name]", HOSTILE);
   await page.click("[data-action=profile-duplicate]");
   await page.waitForFunction((name) => [...document.querySelectorAll("[data-role=profile-select] option")]

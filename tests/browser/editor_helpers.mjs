@@ -51,3 +51,20 @@ export async function queueAndRead(page, baseUrl) {
   }
   return { status: null, texts: [], outputs: {} };
 }
+
+/**
+ * Pick a LoRA in the open picker as a user does: type `query`, wait until the rows answer that query with the
+ * library indexed (a later answer would redraw them under the pointer), click the row of `name`, and wait for the
+ * picker to close (the pick happened).
+ * @param {import("playwright-core").Page} page @param {string} query @param {string} name @param {number} [timeout]
+ */
+export async function pickLora(page, query, name, timeout = 120000) {
+  await page.fill("[data-role=picker-search]", query);
+  await page.waitForFunction((q) => {
+    const status = document.querySelector("[data-role=picker-status]")?.textContent ?? "";
+    return document.querySelector("[data-role=picker-list]")?.getAttribute("data-query") === q
+      && /^\d+ LoRAs/.test(status) && !status.includes("indexing");
+  }, query, { timeout });
+  await page.locator(".lwb-picker-item", { hasText: name }).first().click({ timeout: 30000 });
+  await page.locator(".lwb-picker-overlay").waitFor({ state: "detached", timeout: 30000 });
+}

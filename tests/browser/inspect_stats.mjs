@@ -5,6 +5,7 @@
  * inspect requests the page makes). Prints one JSON object for the pytest wrapper.
  * usage: node tests/browser/inspect_stats.mjs http://127.0.0.1:PORT LORA_FILE_NAME
  */
+import { pickLora } from "./editor_helpers.mjs";
 import { openComfyPage } from "./launch.mjs";
 
 const [baseUrl, loraName] = process.argv.slice(2);
@@ -30,10 +31,7 @@ try {
   await page.click("[data-action=open-editor]");
   await page.waitForSelector(".lwb-editor");
   await page.click("[data-action=add-lora]");
-  await page.fill("[data-role=picker-search]", loraName.replace(/\.safetensors$/, ""));
-  const item = page.locator(".lwb-picker-item", { hasText: loraName }).first();
-  await item.waitFor({ timeout: 30000 });
-  await item.click();
+  await pickLora(page, loraName.replace(/\.safetensors$/, ""), loraName);
   const note = page.locator("[data-role=stats-note]");
   await note.filter({ hasText: "Computing block energy" }).waitFor({ timeout: 60000 });
   out.pendingNote = await note.textContent();

@@ -301,10 +301,13 @@ export class CombinerDialog {
   /** @param {number} delay */
   schedulePreview(delay) {
     clearTimeout(this.previewTimer);
+    // Until the preview starts, what is shown answers older inputs (`data-preview-due` says so, for tests too).
+    this.dialog.dataset.previewDue = "1";
     this.previewTimer = window.setTimeout(() => this.preview(), delay);
   }
 
   async preview() {
+    delete this.dialog.dataset.previewDue;
     let body;
     try {
       body = combineRequest(this.state());

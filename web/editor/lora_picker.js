@@ -86,6 +86,8 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
   let lastQuery = /** @type {string | null} */ (null);
   /** @type {PickerEntry[]} */
   let entries = [];
+  /** The answer the rows show (items and page): an equal answer keeps them, so a click is never lost to a redraw. */
+  let shownRows = "";
   /** hint cells of the rows shown, by LoRA name @type {Map<string, HTMLElement>} */
   const hintCells = new Map();
   /** @type {string | null} */
@@ -204,13 +206,18 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
       return;
     }
     if (mine !== generation || closed) return; // a newer search answered first
-    hints.reset();
-    visible.disconnect();
-    hintCells.clear();
-    entries = /** @type {PickerEntry[]} */ (result.items);
-    highlighted = 0;
-    list.replaceChildren(...entries.map(row));
-    list.scrollTop = 0;
+    const rows = JSON.stringify([result.items, result.page]);
+    if (rows !== shownRows) {
+      // e.g. the scan's end runs the search again: when nothing changed, the rows (and a click on one) stay
+      shownRows = rows;
+      hints.reset();
+      visible.disconnect();
+      hintCells.clear();
+      entries = /** @type {PickerEntry[]} */ (result.items);
+      highlighted = 0;
+      list.replaceChildren(...entries.map(row));
+      list.scrollTop = 0;
+    }
     page = result.page;
     pages = pageCount(result.total, result.pageSize);
     pageInput.value = String(page);
@@ -225,6 +232,7 @@ export function openPicker({ api, title, initialQuery = "", cache = null, ckptNa
     const scanning = awaitingScan ? ` · indexing${progressText(result.scan.progress)}, results may be incomplete` : "";
     status.textContent = `${result.total} LoRAs${result.source === "core" ? " · ComfyUI list" : ""}${scanning}`;
     list.dataset.searches = String(mine); // how many searches have been shown: lets tests wait for theirs
+    list.dataset.query = query; // and the query the rows answer
     first.disabled = prev.disabled = page <= 1;
     next.disabled = last.disabled = page >= pages;
     if (result.source === "core") { familySelect.hidden = true; roleSelect.hidden = true; }
