@@ -4,14 +4,9 @@
 // colour scale, no labels). The editor paints the cells as one image (a pixel per cell, scaled up).
 // usage: node bench/combiner_heat_redraw.mjs   (needs Debian chromium and tests/browser/node_modules)
 import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { chromium } from "../tests/browser/node_modules/playwright-core/index.mjs";
+import { ROOT, withWebPage } from "./web_page.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WEB = path.join(ROOT, "web");
-const ORIGIN = "http://bench.invalid";
 const LORAS = 8;
 
 /** Every SDXL block id and label of the pack's layout (what /mad-nodes/config serves). */
@@ -24,16 +19,7 @@ function sdxlBlocks() {
 }
 
 const blocks = sdxlBlocks();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu"] });
-try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const rel = new URL(route.request().url()).pathname.slice(1);
-    if (!rel) return route.fulfill({ contentType: "text/html", body: "<!doctype html><canvas id=c></canvas><canvas id=m></canvas>" });
-    return route.fulfill({ contentType: "text/javascript", body: await readFile(path.join(WEB, rel), "utf8") });
-  });
-  await page.goto(`${ORIGIN}/`);
+await withWebPage("<!doctype html><canvas id=c></canvas><canvas id=m></canvas>", async (page) => {
   const result = await page.evaluate(async ({ blocks, loras }) => {
     const { heatLayout } = await import("/lib/heat_map.js");
     const { drawHeatMap, drawCosineMatrix } = await import("/editor/heat_map_canvas.js");
@@ -90,6 +76,4 @@ try {
     + ` ratio full/baseline: ${(result.full / result.baseline).toFixed(1)}x`);
   console.log(`parts: layout + colour scale ${result.layoutOnly.toFixed(3)} ms`);
   console.log(`target 16 ms: ${result.full < 16 ? "within" : "OVER"} (${(16 / result.full).toFixed(1)}x headroom)`);
-} finally {
-  await browser.close();
-}
+});

@@ -28,17 +28,6 @@ from library_index import make_library  # noqa: E402
 from lwb_testkit.comfy_server import PACK_FOLDER_NAME, ComfyServer  # noqa: E402
 
 
-def wait_for_scan(server: ComfyServer, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    status: dict = {}
-    while time.monotonic() < deadline:
-        status = server.get_json("/mad-nodes/library/status", timeout=60)
-        if not status["scanning"] and (status.get("last_scan") or {}).get("complete"):
-            return status
-        time.sleep(1)
-    raise TimeoutError(f"library scan not done after {timeout}s: {status}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
@@ -57,7 +46,7 @@ def main() -> None:
     print(f"ComfyUI up in {time.perf_counter() - started:.1f}s")
     try:
         started = time.perf_counter()
-        status = wait_for_scan(server, timeout=600)
+        status = server.wait_for_library_scan(timeout=600, poll=1)
         print(f"library scan: {status['index']['total']} LoRAs indexed, ready {time.perf_counter() - started:.1f}s "
               f"after the first status request")
         proc = subprocess.run(["node", str(ROOT / "bench" / "editor_picker.mjs"), server.url, PACK_FOLDER_NAME],

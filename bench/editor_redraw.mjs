@@ -1,23 +1,9 @@
 // Redraw cost of the editor's curve canvas in headless Chromium: 20 LoRAs x 100 points, the active one with
 // handles and a 30-step staircase, against a baseline of the grid alone, measured in the same page.
 // usage: node bench/editor_redraw.mjs   (needs Debian chromium and tests/browser/node_modules)
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
-import { chromium } from "../tests/browser/node_modules/playwright-core/index.mjs";
+import { withWebPage } from "./web_page.mjs";
 
-const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "web");
-const ORIGIN = "http://bench.invalid";
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu"] });
-try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const rel = new URL(route.request().url()).pathname.slice(1);
-    if (!rel) return route.fulfill({ contentType: "text/html", body: "<!doctype html><canvas id=c></canvas>" });
-    return route.fulfill({ contentType: "text/javascript", body: await readFile(path.join(WEB, rel), "utf8") });
-  });
-  await page.goto(`${ORIGIN}/`);
+await withWebPage("<!doctype html><canvas id=c></canvas>", async (page) => {
   const result = await page.evaluate(async () => {
     const draw = await import("/editor/curve_draw.js");
     const { staircase } = await import("/lib/curves.js");
@@ -55,6 +41,4 @@ try {
   console.log(`baseline (grid only): ${result.grid.toFixed(3)} ms/frame; ratio full/grid: ${(result.full / result.grid).toFixed(1)}x`);
   console.log(`parts: staircase compile ${result.stairs.toFixed(3)} ms, curves ${result.curves.toFixed(3)} ms`);
   console.log(`frame budget 16.7 ms: ${result.full < 16.7 ? "within" : "OVER"} (${(16.7 / result.full).toFixed(1)}x headroom)`);
-} finally {
-  await browser.close();
-}
+});

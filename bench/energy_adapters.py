@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
 import torch  # noqa: E402
+from energy_memory import energy_peak_mb  # noqa: E402
 from lora_weights_builder.modules.blocks.energy import compute_stats  # noqa: E402
 from lora_weights_builder.modules.blocks.energy.factors import group_modules  # noqa: E402
 from safetensors import safe_open  # noqa: E402
@@ -89,21 +88,6 @@ def best_of(fn, repeat: int):
     return best, result
 
 
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status") as f:
-        return int(next(line for line in f if line.startswith(field + ":")).split()[1]) / 1024
-
-
-def energy_child(path: str) -> None:
-    compute_stats(path, "SDXL")
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    before = _status_mb("VmRSS")
-    compute_stats(path, "SDXL")
-    print(json.dumps({"before": before, "peak": _status_mb("VmHWM")}))
-
-
 def bench_case(work: Path, name: str, repeat: int) -> None:
     from lwb_testkit.lora_factory import make_lora
 
@@ -124,9 +108,7 @@ def bench_case(work: Path, name: str, repeat: int) -> None:
           f"torch threads {torch.get_num_threads()}: "
           f"compute_stats {ours_s:.2f}s, naive float32 materialisation {naive_s:.2f}s = "
           f"{naive_s / ours_s:.2f}x faster (target >= 1.5x); totals agree to {abs(ours - naive) / naive:.1e} relative")
-    out = subprocess.run([sys.executable, __file__, "--energy-child", str(path)], capture_output=True, text=True,
-                         check=True)
-    mem = json.loads(out.stdout.strip().splitlines()[-1])
+    mem = energy_peak_mb(path)
     print(f"[{name}] compute_stats peak memory: +{mem['peak'] - mem['before']:.0f} MB above {mem['before']:.0f} MB "
           f"(file {path.stat().st_size / 2**20:.0f} MB)")
 
@@ -136,11 +118,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="keep the generated files here")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--energy-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.energy_child:
-        energy_child(args.energy_child)
-        return
     work = args.dir or Path(tempfile.mkdtemp(prefix="lwb_bench_energy_"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")

@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import lwb_testkit.pack  # noqa: E402,F401  (registers lora_weights_builder)
 import torch  # noqa: E402
+from energy_memory import energy_peak_mb  # noqa: E402
 from lora_weights_builder.modules.arch.detect import detect_architecture  # noqa: E402
 from lora_weights_builder.modules.blocks.energy import compute_stats  # noqa: E402
 from lora_weights_builder.modules.blocks.energy.factors import group_modules  # noqa: E402
@@ -216,25 +216,6 @@ def best_of(fn, path: Path, repeat: int) -> tuple[float, object]:
     return best, result
 
 
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status") as f:
-        line = next(line for line in f if line.startswith(field + ":"))
-    return int(line.split()[1]) / 1024
-
-
-def energy_child(path: str) -> None:
-    """Run in a fresh process: peak RSS during one compute_stats call above the RSS before it.
-
-    The peak (VmHWM) is reset first through /proc/self/clear_refs, so the imports' peak does not count."""
-    compute_stats(path, "SDXL")  # first call: lazy imports and allocator warm-up are not the LoRA's cost
-    gc.collect()
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    before = _status_mb("VmRSS")
-    compute_stats(path, "SDXL")
-    print(json.dumps({"before": before, "peak": _status_mb("VmHWM")}))
-
-
 def bench_energy(work: Path, rank: int) -> None:
     from lwb_testkit.lora_factory import make_lora
 
@@ -261,9 +242,7 @@ def bench_energy(work: Path, rank: int) -> None:
     print(f"[b] torch threads 1: materialise every ΔW {dense_s * 1e3:.0f} ms = {dense_s / energy_s:.1f}x "
           f"compute_stats (target >= 10x); total energy agrees to {rel:.1e} relative")
     torch.set_num_threads(threads)
-    out = subprocess.run([sys.executable, __file__, "--energy-child", str(path)], capture_output=True, text=True,
-                         check=True)
-    mem = json.loads(out.stdout.strip().splitlines()[-1])
+    mem = energy_peak_mb(path)
     delta = mem["peak"] - mem["before"]
     print(f"[b] compute_stats peak memory: +{delta:.0f} MB above {mem['before']:.0f} MB before the call "
           f"(target <= file {size_mb:.0f} MB + 64 MB = {size_mb + 64:.0f} MB)")
@@ -278,11 +257,7 @@ def main() -> None:
     parser.add_argument("--skip-energy", action="store_true")
     parser.add_argument("--uncached-sample", type=int, default=1000, help="files inspected with no cache at all")
     parser.add_argument("--energy-rank", type=int, default=32)
-    parser.add_argument("--energy-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.energy_child:
-        energy_child(args.energy_child)
-        return
     work = args.dir or Path(tempfile.mkdtemp(prefix="lwb_bench_inspection_"))
     work.mkdir(parents=True, exist_ok=True)
     try:

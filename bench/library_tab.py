@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from editor_picker import wait_for_scan  # noqa: E402
 from lwb_testkit.comfy_server import ComfyServer  # noqa: E402
 from lwb_testkit.generated_library import plan_library, write_library  # noqa: E402
 
@@ -49,7 +48,7 @@ def main() -> None:
     server.start()
     try:
         started = time.perf_counter()
-        status = wait_for_scan(server, timeout=1800)
+        status = server.wait_for_library_scan(timeout=1800, poll=1)
         print(f"library scan: {status['index']['total']} LoRAs indexed, ready in {time.perf_counter() - started:.1f}s")
         print(f"load average before the browser run: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
         proc = subprocess.run(["node", str(ROOT / "bench" / "library_tab.mjs"), server.url], text=True, timeout=1800)

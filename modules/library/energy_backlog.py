@@ -25,6 +25,7 @@ from contextlib import closing
 
 from ..workers.pool import BACKGROUND, TaskError, WorkerCrashed, WorkerPool
 from . import energy
+from .background import wait_for
 
 log = logging.getLogger(__name__)
 
@@ -111,19 +112,13 @@ class EnergyBacklog:
     def stop(self, timeout: float | None = 10) -> None:
         self._stop.set()
         self._resumed.set()
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        self.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the running pass (and the one asked meanwhile); True when none runs."""
         with self._lock:
             thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        return wait_for(thread, timeout)
 
     def _set_paused(self, paused: bool) -> None:
         with closing(self._connect()) as conn:

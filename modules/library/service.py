@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..workers.pool import INTERACTIVE
 from . import energy as energy_mod
+from .background import wait_for
 from .energy_backlog import EnergyBacklog, WaitIdle
 from .scanner import Scanner, ScanReport
 from .schema import connect, refresh_statistics
@@ -119,10 +120,7 @@ class Library:
         """Wait for the running scan; True when no scan is running any more."""
         with self._lock:
             thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        return wait_for(thread, timeout)
 
     def stop(self, timeout: float | None = 10) -> None:
         self._stop.set()

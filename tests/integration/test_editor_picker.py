@@ -7,7 +7,6 @@ exact demo library, which other tests' LoRAs would change.
 import json
 import logging
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,6 @@ AIKO = "characters/aiko_sdxl.safetensors"
 RANGER = "characters/ranger_sd15.safetensors"
 
 
-def _wait_for_scan(server: ComfyServer, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = server.get_json("/mad-nodes/library/status")
-        if not status["scanning"] and (status.get("last_scan") or {}).get("complete"):
-            return status
-        time.sleep(0.5)
-    raise TimeoutError(f"the library scan did not finish within {timeout}s: {status}")
-
-
 @pytest.fixture(scope="module")
 def picker_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("picker_comfy")
@@ -43,7 +32,7 @@ def picker_run(tmp_path_factory):
     make_checkpoint_stub(server.checkpoints_dir / CKPT, "SDXL")
     server.start()
     try:
-        status = _wait_for_scan(server)
+        status = server.wait_for_library_scan(timeout=120)
         assert status["index"]["total"] == len(DEMO_LORAS)
         out_dir = tmp_path_factory.mktemp("picker_screens")
         proc = subprocess.run(["node", str(BROWSER_DIR / "editor_picker.mjs"), server.url, str(out_dir), CKPT],

@@ -3,7 +3,6 @@ lists ComfyUI's own loras folder, profiles persist through the server."""
 
 import asyncio
 import json
-import time
 
 import aiohttp
 import pytest
@@ -19,23 +18,12 @@ def _json(server, path, data=None, method=None):
     return status, json.loads(raw)
 
 
-def _wait_for_scan(server, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, body = _json(server, "/mad-nodes/library/status")
-        assert status == 200
-        if not body["scanning"] and body["last_scan"]:
-            return body
-        time.sleep(0.2)
-    raise TimeoutError("library scan did not finish")
-
-
 def test_rescan_search_and_entry_in_comfyui(comfy_server):
     make_lora(comfy_server.loras_dir / "library_it" / "characters" / "it_hero.safetensors", arch="SDXL",
               seed=11, max_modules=3)
     status, started = _json(comfy_server, "/mad-nodes/library/rescan", data={}, method="POST")
     assert status == 202
-    body = _wait_for_scan(comfy_server)
+    body = comfy_server.wait_for_library_scan(timeout=60, poll=0.2)
     assert body["last_scan"]["complete"] and body["last_scan"]["error_count"] == 0
     db = comfy_server.base_dir / "user" / "lora_weights_builder" / "library.sqlite"
     assert db.is_file()  # in ComfyUI's user directory, nothing beside the models

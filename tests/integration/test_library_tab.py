@@ -8,7 +8,6 @@ import json
 import logging
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -39,17 +38,6 @@ def _items(config_text: str) -> list[dict]:
     return data if isinstance(data, list) else data["profiles"][data["active_profile"]]["loras"]
 
 
-def _wait_for_scan(server: ComfyServer, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    status: dict = {}
-    while time.monotonic() < deadline:
-        status = server.get_json("/mad-nodes/library/status", timeout=60)
-        if not status["scanning"] and (status.get("last_scan") or {}).get("complete"):
-            return status
-        time.sleep(0.5)
-    raise TimeoutError(f"the library scan did not finish within {timeout}s: {status}")
-
-
 @pytest.fixture(scope="module")
 def library_plan() -> list[PlannedLora]:
     return plan_library(COUNT)
@@ -66,7 +54,7 @@ def tab_run(tmp_path_factory, library_plan):
     make_lora(server.loras_dir / MEASURED, "SDXL", rank=4, alpha=4, seed=3, metadata=kohya_metadata("SDXL", rank=4))
     server.start()
     try:
-        status = _wait_for_scan(server)
+        status = server.wait_for_library_scan()
         assert status["index"]["total"] == COUNT + 2
         out_dir = tmp_path_factory.mktemp("library_tab_screens")
         spec = {"hostileTag": HOSTILE_TAG, "measured": MEASURED, "measuredWord": "measured", "profile": PROFILE,

@@ -160,3 +160,14 @@ class ComfyServer:
     def get_json(self, path: str, timeout: float = 30):
         with urllib.request.urlopen(self.url + path, timeout=timeout) as resp:
             return json.load(resp)
+
+    def wait_for_library_scan(self, timeout: float = 300, poll: float = 0.5) -> dict:
+        """The pack's library status once no scan runs and the last one completed (polled, up to `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        status: dict = {}
+        while time.monotonic() < deadline:
+            status = self.get_json("/mad-nodes/library/status", timeout=60)
+            if not status["scanning"] and (status.get("last_scan") or {}).get("complete"):
+                return status
+            time.sleep(poll)
+        raise TimeoutError(f"the library scan did not finish within {timeout}s: {status}")

@@ -8,8 +8,8 @@
 
 import { heatHeight, heatLayout, hitTest, shareGradient } from "../lib/heat_map.js";
 import { heatInput, resultRows, verdictLines } from "../lib/combine_result.js";
-import { clear, h } from "./dom.js";
-import { drawCosineMatrix, drawHeatMap, fitCanvas } from "./heat_map_canvas.js";
+import { clear, copyText, fitCanvas, h } from "./dom.js";
+import { drawCosineMatrix, drawHeatMap } from "./heat_map_canvas.js";
 
 export const COSINE_SIZE = 180;
 
@@ -18,21 +18,6 @@ export const COSINE_SIZE = 180;
  * @typedef {{listLoaders: () => LoaderChoice[], send: (loaderId: string) => string,
  *   colorOf: (name: string) => string}} ViewActions
  */
-
-/** Copy `text` to the clipboard; falls back to a selected textarea and execCommand. @param {string} text */
-async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const area = h("textarea", { value: text, style: { position: "fixed", opacity: "0" } });
-    document.body.append(area);
-    area.select();
-    const ok = document.execCommand("copy");
-    area.remove();
-    return ok;
-  }
-}
 
 export class CombineView {
   /** @param {ViewActions} actions */

@@ -18,7 +18,7 @@ import { blockPanel } from "./block_panel.js";
 import { CombineView } from "./combine_view.js";
 import { clear, h, numberInput } from "./dom.js";
 import { HistoryPanel } from "./history_panel.js";
-import { ownKeys } from "./key_guard.js";
+import { isTyping, ownKeys, undoStep } from "./key_guard.js";
 import { openPicker } from "./lora_picker.js";
 import { STRENGTH_LIMIT } from "./lora_panel.js";
 import { ensureStyles } from "./styles.js";
@@ -131,13 +131,9 @@ export class CombinerDialog {
 
   /** @param {KeyboardEvent} e */
   onKey(e) {
-    const target = /** @type {HTMLElement} */ (e.target);
-    const typing = target !== this.keySink && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)
-      && /** @type {HTMLInputElement} */ (target).type !== "checkbox";
-    const key = e.key.toLowerCase();
-    if (e.key === "Escape") { e.preventDefault(); this.close(); }
-    else if (!typing && (e.ctrlKey || e.metaKey) && key === "z") { e.preventDefault(); this.step(e.shiftKey ? 1 : -1); }
-    else if (!typing && (e.ctrlKey || e.metaKey) && key === "y") { e.preventDefault(); this.step(1); }
+    if (e.key === "Escape") { e.preventDefault(); this.close(); return; }
+    const step = isTyping(e, this.keySink) ? 0 : undoStep(e);
+    if (step) { e.preventDefault(); this.step(step); }
   }
 
   /** @param {-1 | 1} direction */

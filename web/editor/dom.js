@@ -55,3 +55,36 @@ export function numberInput({ value, min, max, step, title, onCommit, className 
   });
   return input;
 }
+
+/** Copy `text` to the clipboard; falls back to a selected textarea and execCommand. @param {string} text */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h("textarea", { value: text, style: { position: "fixed", opacity: "0" } });
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+}
+
+/**
+ * Size a canvas's backing store to its CSS box (device pixels) and return a context drawing in CSS pixels.
+ * @param {HTMLCanvasElement} canvas
+ */
+export function fitCanvas(canvas) {
+  const rect = canvas.getBoundingClientRect();
+  const width = Math.max(1, Math.round(rect.width));
+  const height = Math.max(1, Math.round(rect.height));
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== width * dpr || canvas.height !== height * dpr) {
+    canvas.width = width * dpr;
+    canvas.height = height * dpr;
+  }
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return { ctx, width, height };
+}

@@ -19,7 +19,7 @@ import { CurveCanvas } from "./curve_canvas.js";
 import { clear, h, numberInput } from "./dom.js";
 import { loraPanel } from "./lora_panel.js";
 import { openPicker } from "./lora_picker.js";
-import { ownKeys } from "./key_guard.js";
+import { isTyping, ownKeys, undoStep } from "./key_guard.js";
 import { profileBar } from "./profile_bar.js";
 import { ensureStyles } from "./styles.js";
 
@@ -475,15 +475,12 @@ export class EditorDialog {
 
   /** @param {KeyboardEvent} e */
   onKey(e) {
-    const target = /** @type {HTMLElement} */ (e.target);
-    const typing = target !== this.keySink && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)
-      && /** @type {HTMLInputElement} */ (target).type !== "checkbox";
-    const key = e.key.toLowerCase();
-    if (e.key === "Escape") { e.preventDefault(); this.close(); }
-    else if (!typing && (e.ctrlKey || e.metaKey) && key === "z") { e.preventDefault(); this.step(e.shiftKey ? 1 : -1); }
-    else if (!typing && (e.ctrlKey || e.metaKey) && key === "y") { e.preventDefault(); this.step(1); }
-    else if (!typing && (e.key === "Delete" || e.key === "Backspace")) { e.preventDefault(); this.curves.deleteSelection(); }
-    else if (!typing && (e.ctrlKey || e.metaKey) && key === "a") { e.preventDefault(); this.curves.selectAll(); }
+    if (e.key === "Escape") { e.preventDefault(); this.close(); return; }
+    if (isTyping(e, this.keySink)) return;
+    const step = undoStep(e);
+    if (step) { e.preventDefault(); this.step(step); }
+    else if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); this.curves.deleteSelection(); }
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "a") { e.preventDefault(); this.curves.selectAll(); }
   }
 
   save() {

@@ -124,21 +124,3 @@ export function drawCosineMatrix(ctx, block, loras, size) {
     ctx.fillRect(0, i * w + 1, 2, w - 2);
   });
 }
-
-/**
- * Size a canvas's backing store to its CSS box (device pixels) and return a context drawing in CSS pixels.
- * @param {HTMLCanvasElement} canvas
- */
-export function fitCanvas(canvas) {
-  const rect = canvas.getBoundingClientRect();
-  const width = Math.max(1, Math.round(rect.width));
-  const height = Math.max(1, Math.round(rect.height));
-  const dpr = window.devicePixelRatio || 1;
-  if (canvas.width !== width * dpr || canvas.height !== height * dpr) {
-    canvas.width = width * dpr;
-    canvas.height = height * dpr;
-  }
-  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  return { ctx, width, height };
-}

@@ -17,6 +17,24 @@ export function ownKeys(overlay, handler) {
   /** @type {any} */ (overlay).lwbKeyHandler = handler;
 }
 
+/**
+ * Whether a key went to a field the user types in (not the dialog's read-only key sink, not a checkbox): the
+ * editors' own shortcuts leave such keys to the field.
+ * @param {KeyboardEvent} e @param {HTMLElement} keySink
+ */
+export function isTyping(e, keySink) {
+  const target = /** @type {HTMLElement} */ (e.target);
+  return target !== keySink && ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName)
+    && /** @type {HTMLInputElement} */ (target).type !== "checkbox";
+}
+
+/** -1 for Ctrl/⌘+Z (undo), 1 for Ctrl/⌘+Y or Ctrl/⌘+Shift+Z (redo), 0 for any other key. @param {KeyboardEvent} e */
+export function undoStep(e) {
+  if (!(e.ctrlKey || e.metaKey)) return 0;
+  const key = e.key.toLowerCase();
+  return key === "z" ? (e.shiftKey ? 1 : -1) : key === "y" ? 1 : 0;
+}
+
 /** @param {KeyboardEvent} e */
 function route(e) {
   const target = /** @type {Element | null} */ (e.target instanceof Element ? e.target : null);

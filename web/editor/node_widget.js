@@ -9,7 +9,7 @@
 import { activeProfile, readConfig, writeConfig } from "../lib/config_model.js";
 import { graphSampling } from "../lib/sampling_preview.js";
 import { drawAllCurves, drawGrid, fitView } from "./curve_draw.js";
-import { h } from "./dom.js";
+import { fitCanvas, h } from "./dom.js";
 import { EditorDialog } from "./editor_dialog.js";
 import { ensureStyles } from "./styles.js";
 
@@ -93,16 +93,7 @@ export function attachScheduleWidget(node, deps) {
     } catch (err) {
       summary.textContent = `schedule_config: ${/** @type {Error} */ (err).message}`;
     }
-    const rect = canvas.getBoundingClientRect();
-    const width = Math.max(1, Math.round(rect.width));
-    const height = Math.max(1, Math.round(rect.height));
-    const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== width * dpr || canvas.height !== height * dpr) {
-      canvas.width = width * dpr;
-      canvas.height = height * dpr;
-    }
-    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const { ctx, width, height } = fitCanvas(canvas);
     const view = fitView(items, width, height);
     drawGrid(ctx, view, false);
     drawAllCurves(ctx, view, items.filter((i) => i.enabled));

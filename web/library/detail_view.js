@@ -10,7 +10,7 @@
 import { compositionLine, compositionsUsing } from "../lib/composition_match.js";
 import { formatBytes, formatTime, htmlToText } from "../lib/plain_text.js";
 import { energySplit, splitText } from "../lib/sparkline.js";
-import { h } from "../editor/dom.js";
+import { copyText, h } from "../editor/dom.js";
 import { userDataEditor, userDataOf } from "./user_data_editor.js";
 
 export const VIDEO_SUFFIXES = [".mp4", ".webm"];
@@ -25,21 +25,6 @@ export const COMPOSITIONS_SCANNED = 500;
 
 /** Whether a preview file name is a video. @param {string | null | undefined} preview */
 export const isVideo = (preview) => Boolean(preview && VIDEO_SUFFIXES.some((s) => preview.toLowerCase().endsWith(s)));
-
-/** Copy text to the clipboard; resolves to whether it worked. @param {string} text */
-async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const area = h("textarea", { value: text, style: { position: "fixed", opacity: "0" } });
-    document.body.append(area);
-    area.select();
-    const ok = document.execCommand("copy");
-    area.remove();
-    return ok;
-  }
-}
 
 /** @param {string} label @param {unknown} value */
 const fact = (label, value) => h("div", { className: "lwb-fact" }, h("span", { className: "lwb-muted", text: label }),
