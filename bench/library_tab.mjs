@@ -8,8 +8,10 @@
  * usage: node bench/library_tab.mjs http://127.0.0.1:PORT
  */
 import { createRequire } from "node:module";
+import { summariseTrace, traceLines } from "./trace_summary.mjs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { readFileSync } from "node:fs";
 // The sidebar button of the tab: a class in frontend 1.32, a data-testid in 1.5x.
 const TAB_BUTTON = '.lwb-lora-library-tab-button, [data-testid="lwb-lora-library-tab-button"]';
 
@@ -17,7 +19,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { chromium } = createRequire(path.join(here, "../tests/browser/package.json"))("playwright-core");
 const { CHROMIUM_ARGS } = await import(path.join(here, "../tests/browser/launch.mjs"));
 
-const [baseUrl] = process.argv.slice(2);
+const [baseUrl, tracePath] = process.argv.slice(2);
+// DevTools' own performance-panel categories: tasks, pipeline stages (style, layout, paint, layerize, commit), script
+const TRACE_CATEGORIES = ["-*", "toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline",
+  "disabled-by-default-devtools.timeline.frame", "v8.execute", "blink.user_timing"];
 const FRAMES = 400;
 const STEP_PX = 240;
 const JUMPS = 30;
@@ -34,9 +39,16 @@ const scrollRun = (/** @type {string} */ selector) => page.evaluate(async ([sel,
   const el = /** @type {HTMLElement} */ (document.querySelector(sel));
   /** @type {number[]} */
   const longTasks = [];
-  const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(e.duration); });
+  /** @type {number[]} start times of the long tasks */
+  const longStarts = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { longTasks.push(e.duration); longStarts.push(e.startTime); }
+  });
   observer.observe({ type: "longtask" });
   const frame = () => new Promise((r) => requestAnimationFrame(r));
+  el.scrollTop = 0; // every run (measured or traced) scrolls the same path
+  await frame();
+  await frame();
   /** @type {number[]} */
   const intervals = [];
   let last = await frame();
@@ -50,6 +62,7 @@ const scrollRun = (/** @type {string} */ selector) => page.evaluate(async ([sel,
   }
   /** @type {number[]} */
   const jumpsMs = [];
+  const jumpsFrom = performance.now();
   for (let i = 0; i < jumps; i++) {
     el.scrollTop = Math.floor(((i * 7919) % 1000) / 1000 * (el.scrollHeight - el.clientHeight));
     const started = performance.now();
@@ -68,6 +81,7 @@ const scrollRun = (/** @type {string} */ selector) => page.evaluate(async ([sel,
   const jumpSorted = [...jumpsMs].sort((a, b) => a - b);
   return { fps: 1000 / mean, p95: sorted[Math.floor(sorted.length * 0.95)], worst: sorted.at(-1), longTasks: longTasks.length,
     longestTask: longTasks.length ? Math.max(...longTasks) : 0, maxCells,
+    longInScroll: longStarts.filter((t) => t < jumpsFrom).length,
     jumpP50: jumpSorted[Math.floor(jumpSorted.length / 2)], jumpP95: jumpSorted[Math.floor(jumpSorted.length * 0.95)] };
 }, [selector, FRAMES, STEP_PX, JUMPS]);
 
@@ -102,8 +116,24 @@ console.log(`library tab scroll over ${info.total} LoRAs (${FRAMES} frames of ${
 console.log(`  baseline plain scroller: ${fmt(baseline.fps)} fps, p95 frame ${fmt(baseline.p95)} ms, worst ${fmt(baseline.worst)} ms, ` +
   `long tasks ${baseline.longTasks} (longest ${fmt(baseline.longestTask)} ms)`);
 console.log(`  library tab:             ${fmt(tab.fps)} fps, p95 frame ${fmt(tab.p95)} ms, worst ${fmt(tab.worst)} ms, ` +
-  `long tasks ${tab.longTasks} (longest ${fmt(tab.longestTask)} ms), at most ${tab.maxCells} cells in the DOM`);
+  `long tasks ${tab.longTasks} (longest ${fmt(tab.longestTask)} ms; ${tab.longInScroll} while scrolling, ` +
+  `${tab.longTasks - tab.longInScroll} in the jumps), at most ${tab.maxCells} cells in the DOM`);
 console.log(`  fps ratio tab/baseline: ${(tab.fps / baseline.fps).toFixed(2)}; random jump to bound cards: p50 ${fmt(tab.jumpP50)} ms, ` +
   `p95 ${fmt(tab.jumpP95)} ms (page fetched from the route)`);
 console.log(`  target: no long task over 50 ms: ${tab.longestTask <= 50 ? "met" : "NOT met"}`);
+if (tracePath) {
+  // a second tab run under the Chromium trace (the figures above are untraced): what the long tasks were made of
+  await browser.startTracing(page, { path: tracePath, categories: TRACE_CATEGORIES });
+  const traced = await scrollRun("[data-role=library-grid]");
+  await browser.stopTracing();
+  console.log(`  traced tab run: ${fmt(traced.fps)} fps, long tasks ${traced.longTasks} (longest ${fmt(traced.longestTask)} ms; ` +
+    `${traced.longInScroll} while scrolling); trace in ${tracePath}`);
+  for (const line of traceLines(summariseTrace(JSON.parse(readFileSync(tracePath, "utf8"))))) console.log(line);
+  const basePath = tracePath.replace(/(\.json)?$/, ".baseline.json");
+  await browser.startTracing(page, { path: basePath, categories: TRACE_CATEGORIES });
+  await scrollRun("#lwb-bench-baseline");
+  await browser.stopTracing();
+  const base = summariseTrace(JSON.parse(readFileSync(basePath, "utf8")));
+  console.log(`  traced baseline run, ms per stage: ${base.all.map(([name, ms]) => `${name} ${fmt(ms)}`).join(", ")}`);
+}
 await browser.close();

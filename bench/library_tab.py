@@ -1,6 +1,6 @@
 """Library tab bench: scrolling the LoRA Library sidebar tab over a 30,000-LoRA index, in real ComfyUI.
 
-    .comfyhost/venv/bin/python bench/library_tab.py [--count 30000] [--dir /tmp/lwb_bench_tab] [--keep]
+    .comfyhost/venv/bin/python bench/library_tab.py [--count 30000] [--dir /tmp/lwb_bench_tab] [--keep] [--trace FILE]
 
 Builds the library with the test kit's generator (`lwb_testkit.generated_library`: real safetensors
 headers with sparse data, a third with sidecars, previews for ~40%, characters/styles/... folders), boots
@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=30_000)
     parser.add_argument("--dir", type=Path, default=None, help="work folder (reused when it has a library)")
     parser.add_argument("--keep", action="store_true", help="keep the generated library")
+    parser.add_argument("--trace", type=Path, default=None,
+                        help="also run the tab (and the baseline) once under the Chromium trace, written here, "
+                             "and print what the long tasks were made of")
     parser.add_argument("--cold", action="store_true", help="drop the index of a kept --dir (not measured here)")
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="lwb_bench_tab_"))
@@ -51,7 +54,9 @@ def main() -> None:
         status = server.wait_for_library_scan(timeout=1800, poll=1)
         print(f"library scan: {status['index']['total']} LoRAs indexed, ready in {time.perf_counter() - started:.1f}s")
         print(f"load average before the browser run: {os.getloadavg()[0]:.1f} (1 min) on {os.cpu_count()} cores")
-        proc = subprocess.run(["node", str(ROOT / "bench" / "library_tab.mjs"), server.url], text=True, timeout=1800)
+        trace = [str(args.trace)] if args.trace else []
+        script = str(ROOT / "bench" / "library_tab.mjs")
+        proc = subprocess.run(["node", script, server.url, *trace], text=True, timeout=1800)
         if proc.returncode:
             print(f"library_tab.mjs exited with {proc.returncode}\n{server.log_tail()}")
     finally:

@@ -149,7 +149,20 @@ try {
     .some((c) => /** @type {HTMLElement} */ (c).style.display !== "none" && Number(/** @type {HTMLElement} */ (c).dataset.index) === Number(document.querySelector("[data-role=library-count]")?.getAttribute("data-total")) - 1),
   null, { timeout: 30000 });
   const tail = await cards();
-  out.scroll = { last: tail.at(-1), cardsInDom: await page.locator(".lwb-card").count() };
+  // the jump is a fling: thumbnails load once it rests; wait until no visible card waits for its image
+  await page.waitForFunction(() => [...document.querySelectorAll(".lwb-card[data-name]")]
+    .every((c) => /** @type {HTMLElement} */ (c).style.display === "none" || c.querySelector(".lwb-thumb")?.getAttribute("data-kind") !== "wait"),
+  null, { timeout: 60000 });
+  const thumbnails = await page.$$eval(".lwb-card[data-name]", (els) => els
+    .filter((el) => /** @type {HTMLElement} */ (el).style.display !== "none")
+    .map((el) => {
+      const img = /** @type {HTMLImageElement} */ (el.querySelector(".lwb-thumb img"));
+      const box = img.getBoundingClientRect();
+      return { name: /** @type {HTMLElement} */ (el).dataset.name, kind: el.querySelector(".lwb-thumb")?.getAttribute("data-kind"),
+        decoded: img.complete && img.naturalWidth > 0, shown: getComputedStyle(img).display !== "none" &&
+          getComputedStyle(img).visibility === "visible" && box.width > 0 && box.height > 0 };
+    }));
+  out.scroll = { last: tail.at(-1), cardsInDom: await page.locator(".lwb-card").count(), thumbnails };
   await page.evaluate(() => { document.querySelector("[data-role=library-grid]").scrollTop = 0; });
 
   // ── tag a selection (click, shift-click), then filter by the tag ──

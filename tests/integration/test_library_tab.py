@@ -83,6 +83,18 @@ def test_the_tab_opens_in_the_sidebar_with_a_small_virtual_window(tab_run):
     assert last["name"] == max(names, key=lambda n: (n.lower(), n)), "scrolled to the last LoRA by name"
 
 
+def test_thumbnails_show_once_a_fling_stops(tab_run, library_plan):
+    """After jumping to the end, every visible LoRA with a preview (per the plan) shows its decoded image."""
+    with_preview = {p.rel for p in library_plan if p.preview} | {HOSTILE}  # write_sidecars writes a preview
+    shown = tab_run["scroll"]["thumbnails"]
+    assert len(shown) > 5
+    assert any(t["name"] in with_preview for t in shown), "the window at the end holds LoRAs with previews"
+    for t in shown:
+        has = t["name"] in with_preview
+        assert (t["kind"] == "image") == has, t
+        assert (t["decoded"] and t["shown"]) == has, t
+
+
 def test_combined_filters_give_exact_totals_and_facet_counts(tab_run, library_plan):
     combo = tab_run["combo"]
     sdxl = lambda p: p.arch == "SDXL"  # noqa: E731

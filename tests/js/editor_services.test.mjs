@@ -149,4 +149,5 @@ test("every request goes through the API helper; URLs come from apiURL", async (
   assert.deepEqual(await api.packInfo(), { version: "x" });
   assert.deepEqual(fetch.calls, ["GET /mad-nodes/pack-info"]);
   assert.equal(api.previewUrl("a b.safetensors"), "/sub/api/mad-nodes/lora-preview?lora_name=a+b.safetensors");
+  assert.equal(api.thumbnailUrl("a&b.safetensors", 96), "/sub/api/mad-nodes/lora-preview?lora_name=a%26b.safetensors&size=96");
 });

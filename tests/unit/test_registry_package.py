@@ -101,8 +101,10 @@ def test_every_third_party_import_of_the_pack_is_a_declared_dependency_or_comfyu
                 [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
             for name in names:
                 found.setdefault(name.split(".")[0], path.relative_to(PACK_ROOT).as_posix())
+    distribution = {"PIL": "pillow"}  # import names that differ from the package's name
     undeclared = {m: where for m, where in found.items()
-                  if m not in sys.stdlib_module_names and m not in declared and m not in comfyui}
+                  if m not in sys.stdlib_module_names and distribution.get(m, m).lower() not in declared
+                  and m not in comfyui}
     assert undeclared == {}
 
 

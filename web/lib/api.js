@@ -343,4 +343,12 @@ export class EditorApi {
   previewUrl(loraName) {
     return this.url(this.previewRoute(loraName));
   }
+
+  /**
+   * A small WebP of the LoRA's image preview fitting a `size` px square (the library's cards; a video preview
+   * comes back whole). @param {string} loraName @param {number} size 16-512
+   */
+  thumbnailUrl(loraName, size) {
+    return this.url(`/mad-nodes/lora-preview?${new URLSearchParams({ lora_name: loraName, size: String(size) })}`);
+  }
 }

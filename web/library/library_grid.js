@@ -14,6 +14,7 @@ import { h } from "../editor/dom.js";
  * @typedef {{rowHeight: number, minCellWidth: number, pageSize: number,
  *   item: (index: number) => T | undefined,
  *   create: () => HTMLElement, bind: (cell: HTMLElement, item: T | undefined, index: number) => void,
+ *   release?: (cell: HTMLElement) => void,
  *   needPages: (offsets: number[]) => void}} GridOptions
  */
 
@@ -32,7 +33,7 @@ export class VirtualGrid {
     this.free = [];
     /** what each cell shows: index and item @type {WeakMap<HTMLElement, {index: number, item: T | undefined}>} */
     this.bound = new WeakMap();
-    /** where each cell was last placed ("x,y,w,h") @type {WeakMap<HTMLElement, string>} */
+    /** where each cell was last placed (updated in place: no garbage per frame) @type {WeakMap<HTMLElement, {x: number, y: number, w: number, h: number}>} */
     this.placed = new WeakMap();
     this.frame = 0;
     this.element.addEventListener("scroll", () => this.schedule(), { passive: true });
@@ -77,14 +78,17 @@ export class VirtualGrid {
     this.columns = columnsFor(width, this.o.minCellWidth);
     const range = visibleRange({ scrollTop: this.element.scrollTop, viewportHeight: this.element.clientHeight,
       rowHeight: this.o.rowHeight, columns: this.columns, total: this.total });
-    this.spacer.style.height = `${range.totalHeight}px`;
+    const height = `${range.totalHeight}px`;
+    if (this.spacer.style.height !== height) this.spacer.style.height = height;
     for (const [index, cell] of this.cells) {
       if (index < range.firstIndex || index >= range.lastIndex) {
         this.cells.delete(index);
-        this.bound.delete(cell);
+        const shown = this.bound.get(cell);
+        if (shown) shown.index = -1; // rebinds when reused
         cell.style.display = "none";
         cell.removeAttribute("data-index");
         cell.removeAttribute("data-name");
+        this.o.release?.(cell);
         this.free.push(cell);
       }
     }
@@ -98,17 +102,23 @@ export class VirtualGrid {
       }
       const x = (index % this.columns) * cellWidth;
       const y = rowTop(index, this.columns, this.o.rowHeight);
-      const place = `${x},${y},${cellWidth},${this.o.rowHeight}`;
-      if (this.placed.get(cell) !== place) { // untouched cells keep their style: no style recalculation for them
-        this.placed.set(cell, place);
+      let place = this.placed.get(cell);
+      if (!place) this.placed.set(cell, place = { x: NaN, y: NaN, w: NaN, h: NaN });
+      if (place.x !== x || place.y !== y) { // untouched cells keep their style: no style recalculation for them
+        place.x = x;
+        place.y = y;
         cell.style.transform = `translate(${x}px, ${y}px)`;
+      }
+      if (place.w !== cellWidth || place.h !== this.o.rowHeight) {
+        place.w = cellWidth;
+        place.h = this.o.rowHeight;
         cell.style.width = `${cellWidth}px`;
         cell.style.height = `${this.o.rowHeight}px`;
       }
       const item = this.o.item(index);
       const shown = this.bound.get(cell);
       if (!shown || shown.index !== index || shown.item !== item) {
-        this.bound.set(cell, { index, item });
+        if (shown) { shown.index = index; shown.item = item; } else this.bound.set(cell, { index, item });
         this.o.bind(cell, item, index);
       }
     }

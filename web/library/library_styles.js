@@ -11,7 +11,8 @@ const CSS = `
 .lwb-lib-search{flex:1;min-width:120px;width:100%;box-sizing:border-box}
 .lwb-inline-form{display:inline-flex;margin:0}.lwb-lib-bar > .lwb-inline-form:only-child{flex:1}
 .lwb-lib-main{flex:1;min-height:0;display:flex;flex-direction:column}
-.lwb-lib-scroller{flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;position:relative;outline:none;contain:strict}
+.lwb-lib-scroller{flex:1;min-height:0;overflow-y:auto;overflow-x:hidden;position:relative;outline:none;contain:strict;
+ background:var(--comfy-menu-bg,#202024)}
 .lwb-lib-spacer{width:1px}
 .lwb-card{position:absolute;left:0;top:0;box-sizing:border-box;display:grid;grid-template-columns:14px 40px minmax(0,1fr) auto auto auto;
  gap:4px;align-items:center;padding:4px;border-bottom:1px solid #2c2c32;cursor:default;contain:strict;overflow:hidden}
@@ -19,6 +20,7 @@ const CSS = `
 .lwb-card.lwb-loading .lwb-card-name{color:#666}
 .lwb-thumb{width:40px;height:40px;border-radius:3px;background:#18181b;overflow:hidden;display:flex;align-items:center;justify-content:center}
 .lwb-thumb img{width:100%;height:100%;object-fit:cover}.lwb-thumb[data-kind=none] img,.lwb-thumb[data-kind=video] img{display:none}
+.lwb-thumb[data-kind=wait] img{visibility:hidden}
 .lwb-thumb[data-kind=video]::after{content:"▶";color:#888}
 .lwb-card-main{min-width:0;display:flex;flex-direction:column;gap:2px}
 .lwb-card-name{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}

@@ -9,6 +9,7 @@
  */
 
 import { PageCache } from "../lib/library_window.js";
+import { ThumbnailQueue } from "../lib/thumbnail_queue.js";
 import { SORTS, activeChips, clearFilters, filterParams, formatCount, loadState, normaliseState, queryKey,
   saveState, searchParams } from "../lib/library_filters.js";
 import { DRAG_TYPE, dragPayload } from "../lib/library_targets.js";
@@ -19,7 +20,7 @@ import { ensureStyles } from "../editor/styles.js";
 import { detailView } from "./detail_view.js";
 import { FilterPanel } from "./filter_panel.js";
 import { addLoraToNode, targetNodes } from "./graph_targets.js";
-import { bindCard, createCard } from "./library_card.js";
+import { bindCard, createCard, showThumbnail } from "./library_card.js";
 import { VirtualGrid } from "./library_grid.js";
 import { ensureLibraryStyles } from "./library_styles.js";
 import { profilesPanel } from "./profiles_panel.js";
@@ -29,7 +30,23 @@ export const PAGE_SIZE = 100;
 export const SEARCH_DELAY_MS = 200;
 export const MAX_IN_FLIGHT = 2;
 export const THUMB_REST_MS = 120;
+export const THUMBS_IN_FLIGHT = 4;
+
+/**
+ * Fetch and decode one thumbnail off the page's main thread (`decode()`); resolves to the image, which the
+ * thumbnail queue keeps referenced so the card's <img> reuses it from the memory cache.
+ * @param {string} url
+ */
+function decodeImage(url) {
+  const image = new Image();
+  image.decoding = "async";
+  image.src = url;
+  return image.decode().then(() => image);
+}
+
 export const LAYOUTS = { list: { rowHeight: 52, minCellWidth: 200 }, grid: { rowHeight: 196, minCellWidth: 150 } };
+/** Thumbnail size asked of the preview route per view: twice the card's image box (sharp on a 2x screen). */
+export const THUMB_PX = { list: 96, grid: 320 };
 const SCAN_EVENT = "lwb.library.scan";
 const NODE_TYPES = { loader: "MultiScheduledLoraLoader", combiner: "LoraBlockWeightCombiner" };
 
@@ -63,8 +80,10 @@ export class LibraryTab {
     this.scrollKept = undefined;
     /** whether the filter panel was open before an inner view hid it @type {boolean | undefined} */
     this.panelWasOpen = undefined;
-    /** the list is moving fast: cards bind without thumbnails until it rests */
+    /** the list is moving fast: no thumbnail is fetched until it rests */
     this.flinging = false;
+    /** @type {ThumbnailQueue<HTMLImageElement>} */
+    this.thumbs = new ThumbnailQueue({ load: decodeImage, apply: showThumbnail, maxInFlight: THUMBS_IN_FLIGHT });
     this.lastScrollTop = 0;
     this.restTimer = 0;
     /** nothing is asked of the server until the tab is first shown */
@@ -108,7 +127,9 @@ export class LibraryTab {
       item: (i) => this.cache.get(i),
       create: createCard,
       bind: (cell, item, index) => bindCard(cell, item, index, { selected: Boolean(item && this.selection.has(item.name)),
-        previewUrl: (n) => this.api.previewUrl(n), thumbnails: !this.flinging }),
+        previewUrl: (n) => this.api.thumbnailUrl(n, THUMB_PX[/** @type {"list" | "grid"} */ (this.state.view)]),
+        thumbnail: (img, url) => this.thumbs.want(img, url) }),
+      release: (cell) => { this.thumbs.want(/** @type {HTMLImageElement} */ (cell.querySelector("img")), ""); },
       needPages: (offsets) => { this.wanted = offsets; this.cache.touch(offsets); this.pump(); },
     });
     this.grid.element.classList.toggle("lwb-grid-mode", s.view === "grid");
@@ -230,16 +251,22 @@ export class LibraryTab {
     }
   }
 
-  /** Thumbnails wait while the list moves more than a screen per scroll event; they load when it rests. */
+  /**
+   * No thumbnail is fetched while the list moves more than a screen per scroll event (the cards it passes
+   * would be gone before their image arrives); the cards then shown get theirs once it rests.
+   */
   onScroll() {
     const top = this.grid.element.scrollTop;
-    if (Math.abs(top - this.lastScrollTop) > this.grid.element.clientHeight) this.flinging = true;
+    if (Math.abs(top - this.lastScrollTop) > this.grid.element.clientHeight) {
+      this.flinging = true;
+      this.thumbs.setPaused(true);
+    }
     this.lastScrollTop = top;
     clearTimeout(this.restTimer);
     this.restTimer = window.setTimeout(() => {
       if (!this.flinging) return;
       this.flinging = false;
-      this.grid.repaint();
+      this.thumbs.setPaused(false);
     }, THUMB_REST_MS);
   }
 
