@@ -5,7 +5,8 @@ that file (`modules/sidecars.find_preview`), and a preview that is a symlink lea
 folders is not served. 200 with the file and its content type; 400 for a name refused on sight; 404
 otherwise (missing name, not listed, no preview), with a JSON body saying which.
 
-`size` (16-512) asks for a small WebP thumbnail of an image preview instead (the library grid's cards):
+`size` (16-512) asks for a small WebP thumbnail of an image preview instead (the library grid's cards; a
+preview that already fits the size is served as it is):
 made once per preview version and kept in a bounded memory cache (`modules/library/preview_thumbnail`),
 with an ETag from the preview's size and mtime, so a revisited card costs a 304. A `size` that is not an
 integer in range is a 400; a preview Pillow cannot read is a 422; a video preview is served whole.
@@ -64,14 +65,17 @@ class PreviewRoutes:
         if isinstance(found, str):
             return json_response({"error": found}, status=404)
         if box is not None and found.suffix.lower() in IMAGE_SUFFIXES:
-            return await self._thumbnail(request, name, found, box)
+            small = await self._thumbnail(request, name, found, box)
+            if small is not None:
+                return small
         return web.FileResponse(found, headers={
             "Content-Type": preview_content_type(found),
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
         })
 
-    async def _thumbnail(self, request: web.Request, name: str, preview: Path, box: int) -> web.StreamResponse:
+    async def _thumbnail(self, request: web.Request, name: str, preview: Path, box: int) -> web.StreamResponse | None:
+        """The small WebP (or 304, or 422), None when the preview already fits the box (served as it is)."""
         stat = await asyncio.get_running_loop().run_in_executor(self._io, preview.stat)
         etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}-{box}"'
         headers = {"Cache-Control": "no-cache", "ETag": etag, "X-Content-Type-Options": "nosniff"}
@@ -81,6 +85,8 @@ class PreviewRoutes:
             data = await asyncio.get_running_loop().run_in_executor(self._io, self._thumbnails.get, preview, box)
         except ThumbnailError as err:
             return json_response({"error": f"preview of {name}: {err}"}, status=422)
+        if data is None:
+            return None
         return web.Response(body=data, content_type=THUMB_TYPE, headers=headers)
 
     def _find(self, name: str) -> Path | str:

@@ -28,10 +28,13 @@ class ThumbnailError(ValueError):
     """The preview is not an image Pillow can read."""
 
 
-def make_thumbnail(path: Path, box: int) -> bytes:
-    """WebP bytes of the image at `path` scaled down to fit `box` x `box` (never scaled up)."""
+def make_thumbnail(path: Path, box: int) -> bytes | None:
+    """WebP bytes of the image at `path` scaled down to fit `box` x `box`; None when it already fits (the
+    preview itself is served: re-encoding a small image only costs time)."""
     try:
         with Image.open(path) as image:
+            if image.width <= box and image.height <= box:
+                return None
             image.draft("RGB", (box, box))  # JPEG: decode at 1/2..1/8 scale directly
             image.seek(0)
             image.thumbnail((box, box))
@@ -58,8 +61,9 @@ class ThumbnailCache:
         stat = path.stat()
         return (str(path), stat.st_size, stat.st_mtime_ns, box)
 
-    def get(self, path: Path, box: int) -> bytes:
-        """The thumbnail of `path` for `box`, made on a miss (outside the lock: two misses may both make it)."""
+    def get(self, path: Path, box: int) -> bytes | None:
+        """The thumbnail of `path` for `box`, made on a miss (outside the lock: two misses may both make it);
+        None when the preview already fits the box."""
         key = self.key(path, box)
         with self._lock:
             found = self._items.get(key)
@@ -67,6 +71,8 @@ class ThumbnailCache:
                 self._items.move_to_end(key)
                 return found
         data = make_thumbnail(path, box)
+        if data is None:
+            return None
         with self._lock:
             if key not in self._items and len(data) <= self.max_bytes:
                 self._items[key] = data

@@ -1,4 +1,4 @@
-// The library tab's thumbnail queue: which card gets which image and when. Loads are promises the test
+// The library tab's thumbnail queue (which card gets which image and when) and the grid's bind order. Loads are promises the test
 // resolves by hand, so what was started, in which order, and what each card shows are checked exactly.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -86,4 +86,25 @@ test("only the last `keep` images are remembered", async () => {
   assert.equal(queue.want("y", "/2"), true);
   assert.equal(queue.want("z", "/1"), false); // forgotten: fetched again
   assert.equal(started.length, 4);
+});
+
+test("the grid binds every cell of the window once, the on-screen ones first", async () => {
+  const { bindOrder, visibleRange } = await import("../../web/lib/library_window.js");
+  for (const scrollTop of [0, 37, 5000, 155990]) {
+    for (const columns of [1, 3]) {
+      const o = { scrollTop, viewportHeight: 700, rowHeight: 52, columns, total: 9000 };
+      const range = visibleRange(o);
+      const onScreen = visibleRange({ ...o, overscan: 0 });
+      const order = Array.from({ length: range.lastIndex - range.firstIndex }, (_, k) => bindOrder(k, range, onScreen));
+      const all = Array.from({ length: range.lastIndex - range.firstIndex }, (_, i) => range.firstIndex + i);
+      assert.deepEqual([...order].sort((a, b) => a - b), all, "each cell exactly once");
+      const seen = onScreen.lastIndex - onScreen.firstIndex;
+      // brute force: on screen = the items whose row overlaps [scrollTop, scrollTop + viewport)
+      const visible = all.filter((i) => {
+        const top = Math.floor(i / columns) * 52;
+        return top + 52 > scrollTop && top < scrollTop + 700;
+      });
+      assert.deepEqual([...order.slice(0, seen)].sort((a, b) => a - b), visible);
+    }
+  }
 });

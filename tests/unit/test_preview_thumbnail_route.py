@@ -67,10 +67,10 @@ async def test_transparency_is_kept(client, lib):
     assert thumb.getpixel((5, 5))[3] == 0 and thumb.getpixel((60, 60))[3] == 255
 
 
-async def test_a_small_preview_is_not_scaled_up(client, lib):
-    _halves(lib.loras / "sub" / "big.png", size=(40, 30))
-    thumb = Image.open(io.BytesIO(await (await _get(client, size="256")).read()))
-    assert thumb.size == (40, 30)
+async def test_a_preview_that_already_fits_is_served_as_it_is(client, lib):
+    source = _halves(lib.loras / "sub" / "big.png", size=(40, 30))
+    resp = await _get(client, size="256")
+    assert (resp.status, resp.headers["Content-Type"], await resp.read()) == (200, "image/png", source.read_bytes())
 
 
 async def test_revisit_is_a_304_and_an_edited_preview_is_thumbnailed_again(client, lib):

@@ -49,6 +49,20 @@ export function pagesFor(first, last, pageSize) {
   return out;
 }
 
+/**
+ * The k-th item index to bind in a window `range` whose on-screen part is `onScreen` (both from
+ * visibleRange, the second without overscan): the on-screen items top down, then the overscan below, then
+ * the overscan above nearest first. k runs over [0, range.lastIndex - range.firstIndex).
+ * @param {number} k @param {{firstIndex: number, lastIndex: number}} range @param {{firstIndex: number, lastIndex: number}} onScreen
+ */
+export function bindOrder(k, range, onScreen) {
+  const on = onScreen.lastIndex - onScreen.firstIndex;
+  if (k < on) return onScreen.firstIndex + k;
+  const below = range.lastIndex - onScreen.lastIndex;
+  if (k - on < below) return onScreen.lastIndex + (k - on);
+  return onScreen.firstIndex - 1 - (k - on - below);
+}
+
 /** The top of item `index`'s row, to scroll it into view. @param {number} index @param {number} columns @param {number} rowHeight */
 export const rowTop = (index, columns, rowHeight) => Math.floor(index / Math.max(1, columns)) * rowHeight;
 

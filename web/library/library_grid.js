@@ -2,19 +2,26 @@
 /**
  * A virtualised grid: a scroller with a spacer as tall as every row, and a small pool of absolutely
  * positioned cells for the visible rows only (plus overscan). Scrolling re-binds pooled cells to new
- * indexes in one animation frame; a cell's content is rebuilt only when the item it shows changed.
+ * indexes in animation frames, at most BINDS_PER_FRAME per frame, on-screen cells first; a cell's content is
+ * rebuilt only when the item it shows changed.
  * The window maths live in ../lib/library_window.js.
  */
 
-import { columnsFor, pagesFor, rowTop, visibleRange } from "../lib/library_window.js";
+import { bindOrder, columnsFor, pagesFor, rowTop, visibleRange } from "../lib/library_window.js";
 import { h } from "../editor/dom.js";
+
+/**
+ * At most this many cells are (re)bound in one frame: a jump or an arriving page would otherwise rebind the
+ * whole window at once (20+ cards, a long task on a slow machine); the rest follow in the next frames.
+ */
+export const BINDS_PER_FRAME = 8;
 
 /**
  * @template T
  * @typedef {{rowHeight: number, minCellWidth: number, pageSize: number,
  *   item: (index: number) => T | undefined,
  *   create: () => HTMLElement, bind: (cell: HTMLElement, item: T | undefined, index: number) => void,
- *   release?: (cell: HTMLElement) => void,
+ *   release?: (cell: HTMLElement) => void, bindsPerFrame?: number,
  *   needPages: (offsets: number[]) => void}} GridOptions
  */
 
@@ -93,7 +100,13 @@ export class VirtualGrid {
       }
     }
     const cellWidth = Math.floor(width / this.columns);
-    for (let index = range.firstIndex; index < range.lastIndex; index++) {
+    // the cells on screen are bound first, then the overscan; past the budget the rest wait a frame
+    const onScreen = visibleRange({ scrollTop: this.element.scrollTop, viewportHeight: this.element.clientHeight,
+      rowHeight: this.o.rowHeight, columns: this.columns, total: this.total, overscan: 0 });
+    let budget = this.o.bindsPerFrame ?? BINDS_PER_FRAME;
+    let waiting = false;
+    for (let k = 0; k < range.lastIndex - range.firstIndex; k++) {
+      const index = bindOrder(k, range, onScreen);
       let cell = this.cells.get(index);
       if (!cell) {
         cell = this.free.pop() ?? this.element.appendChild(this.o.create());
@@ -117,11 +130,20 @@ export class VirtualGrid {
       }
       const item = this.o.item(index);
       const shown = this.bound.get(cell);
-      if (!shown || shown.index !== index || shown.item !== item) {
-        if (shown) { shown.index = index; shown.item = item; } else this.bound.set(cell, { index, item });
-        this.o.bind(cell, item, index);
+      if (shown && shown.index === index && shown.item === item) continue;
+      if (budget <= 0) {
+        // a cell new at this place waits hidden (it was cleared when freed); one that keeps its place keeps
+        // showing its LoRA (or placeholder) until rebound
+        if ((!shown || shown.index !== index) && cell.style.visibility !== "hidden") cell.style.visibility = "hidden";
+        waiting = true;
+        continue;
       }
+      budget -= 1;
+      if (shown) { shown.index = index; shown.item = item; } else this.bound.set(cell, { index, item });
+      this.o.bind(cell, item, index);
+      if (cell.style.visibility) cell.style.visibility = "";
     }
+    if (waiting) this.schedule();
     const need = pagesFor(range.firstIndex, range.lastIndex, this.o.pageSize);
     if (need.length) this.o.needPages(need);
   }
@@ -132,6 +154,7 @@ export class VirtualGrid {
       const item = this.o.item(index);
       this.bound.set(cell, { index, item });
       this.o.bind(cell, item, index);
+      if (cell.style.visibility) cell.style.visibility = "";
     }
   }
 
