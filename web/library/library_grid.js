@@ -81,10 +81,13 @@ export class VirtualGrid {
 
   /** Rebind the visible cells (call after items arrived or changed). */
   update() {
+    // every layout read of the frame comes first: a read after the writes below would force a synchronous
+    // style and layout pass (the Chromium trace of bench/library_tab.py --trace shows it inside this function)
     const width = this.element.clientWidth;
+    const geometry = { scrollTop: this.element.scrollTop, viewportHeight: this.element.clientHeight };
     this.columns = columnsFor(width, this.o.minCellWidth);
-    const range = visibleRange({ scrollTop: this.element.scrollTop, viewportHeight: this.element.clientHeight,
-      rowHeight: this.o.rowHeight, columns: this.columns, total: this.total });
+    const range = visibleRange({ ...geometry, rowHeight: this.o.rowHeight, columns: this.columns, total: this.total });
+    const onScreen = visibleRange({ ...geometry, rowHeight: this.o.rowHeight, columns: this.columns, total: this.total, overscan: 0 });
     const height = `${range.totalHeight}px`;
     if (this.spacer.style.height !== height) this.spacer.style.height = height;
     for (const [index, cell] of this.cells) {
@@ -101,8 +104,6 @@ export class VirtualGrid {
     }
     const cellWidth = Math.floor(width / this.columns);
     // the cells on screen are bound first, then the overscan; past the budget the rest wait a frame
-    const onScreen = visibleRange({ scrollTop: this.element.scrollTop, viewportHeight: this.element.clientHeight,
-      rowHeight: this.o.rowHeight, columns: this.columns, total: this.total, overscan: 0 });
     let budget = this.o.bindsPerFrame ?? BINDS_PER_FRAME;
     let waiting = false;
     for (let k = 0; k < range.lastIndex - range.firstIndex; k++) {
