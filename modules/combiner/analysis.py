@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
-import torch
-
 from ..blocks.energy import LoraFactors, factor_gram, load_factors
+from ..blocks.energy.threads import one_torch_thread as _one_torch_thread
 from ..blocks.layouts import TEXT_ENCODERS, InspireSlot, inspire_slots, sort_blocks, split_block_id
 from ..blocks.weights import blocks_of_modules
 from ..inspection.cache import CacheKey, file_key
@@ -69,21 +67,6 @@ def profile_from_factors(factors: LoraFactors) -> LoraProfile:
             shapes[name] = (e.delta.rows, e.delta.cols)
     return LoraProfile(factors.path, factors.arch, tuple(sorted(factors.keys)), factors.block_sq_norms(),
                        dict(sorted(shapes.items())), len(factors.unmeasured), factors.approximate)
-
-
-_threads_lock = threading.Lock()
-
-
-@contextmanager
-def _one_torch_thread():
-    """torch.set_num_threads(1) for the block, restored after (one caller at a time: the setting is global)."""
-    with _threads_lock:
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)
 
 
 class _Lru:

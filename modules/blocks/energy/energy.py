@@ -7,13 +7,17 @@ from pathlib import Path
 from ..layouts import block_metadata, infer_counts, layout_for
 from .factors import LoraFactors, load_factors
 from .stats import summarise
+from .threads import cores
 
 UNMEASURED_EXAMPLES = 10
 
 
-def block_energies(lora: str | Path | LoraFactors, arch: str) -> dict[str, float]:
-    """{block: ‖ΔW_b‖²} at strength 1 (every block the LoRA has a measured module in)."""
-    factors = lora if isinstance(lora, LoraFactors) else load_factors(lora, arch, keep_deltas=False)
+def block_energies(lora: str | Path | LoraFactors, arch: str, *, threads: int | None = None) -> dict[str, float]:
+    """{block: ‖ΔW_b‖²} at strength 1 (every block the LoRA has a measured module in); `threads` as in
+    `compute_stats`."""
+    if isinstance(lora, LoraFactors):
+        return lora.block_sq_norms()
+    factors = load_factors(lora, arch, keep_deltas=False, threads=cores() if threads is None else threads)
     return factors.block_sq_norms()
 
 
@@ -38,7 +42,8 @@ def stats_from_factors(factors: LoraFactors) -> dict:
     return stats
 
 
-def compute_stats(path: str | Path, arch: str, *, version: tuple[int, int] | None = None) -> dict:
+def compute_stats(path: str | Path, arch: str, *, version: tuple[int, int] | None = None,
+                  threads: int | None = None) -> dict:
     """Per-block energy stats of the LoRA at `path` for architecture `arch` (JSON-serialisable).
 
     Keys: energy_distribution, block_norms, total_norm, block_metadata {label, group, tag, section},
@@ -49,5 +54,9 @@ def compute_stats(path: str | Path, arch: str, *, version: tuple[int, int] | Non
     module's factors, whatever the file's size. `version=(size, mtime_ns)` pins the file version the
     caller keys the result by: a file that is another version, or changes while it is read, raises
     `FileChangedError` (an OSError) instead of giving a result for mixed or newer bytes.
+    `threads`: modules measured at once, one core each (default: every core this process may use, see
+    `threads.py`; torch's own thread count is 1 meanwhile and restored after, so call it where nothing
+    else runs torch at the same time: the pack's worker processes).
     """
-    return stats_from_factors(load_factors(path, arch, keep_deltas=False, version=version))
+    threads = cores() if threads is None else threads
+    return stats_from_factors(load_factors(path, arch, keep_deltas=False, version=version, threads=threads))

@@ -13,6 +13,7 @@ from .batched import LowRankNorms
 from .deltas import Delta, Unmeasurable, build_delta, is_plain_lora, lora_factors
 from .reader import TensorReader
 from .targets import Target, target_of_module
+from .threads import map_threads
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,18 @@ def _streamed_full(parts: dict[str, str]) -> list[tuple[str, str]]:
     return [(kind, key) for kind, key in (("full", weight), ("bias", bias)) if key is not None]
 
 
+Job = tuple[str, str, str, dict[str, str]]  # (module name, block, normalised module, parts)
+
+
 def load_factors(path: str | Path, arch: str, keep_deltas: bool = True,
-                 version: tuple[int, int] | None = None) -> LoraFactors:
+                 version: tuple[int, int] | None = None, threads: int = 1) -> LoraFactors:
     """Open `path` and build every module's ΔW, reading each tensor once.
 
     With `keep_deltas=False` only the norms are kept: plain LoRA modules are then measured in batches
     of same-shaped modules (`batched.py`), full diffs streamed from the file in row chunks, other
-    adapters one by one, and memory stays bounded by the batch budget plus one module's factors.
+    adapters one by one, and memory stays bounded by the batch budget plus one module's factors per
+    thread. `threads` > 1 measures that many modules at once (`threads.map_threads`: one torch thread
+    each, largest modules first); results are recorded in file order whatever the order they finish.
     `version=(size, mtime_ns)` pins the file version expected; a file that is another version, or
     changes while it is read, raises `reader.FileChangedError` (no result for a mixed read).
     """
@@ -94,32 +100,29 @@ def load_factors(path: str | Path, arch: str, keep_deltas: bool = True,
         factors = LoraFactors(path, arch, keys)
         counts: dict[str, int] = defaultdict(int)
         pending: list[tuple[str, str, Target, bool]] = []  # batched modules, in file order
+        jobs: list[Job] = []  # in file order
         for name, parts in group_modules(keys).items():
             module = normalise_module(name)
             block = block_of_module(arch, module)
-            try:
-                streamed = _streamed_full(parts) if not keep_deltas else []
-                if streamed:
-                    target = target_of_module(arch, module)
-                    for kind, key in streamed:
-                        t = Target(target.name + "#bias", target.units) if kind == "bias" else target
-                        if not _record(factors, counts, name, block, t, kind, f.sq_norm_rows(key), False, None):
-                            break
-                    continue
-                if batch is not None and is_plain_lora(parts):
+            if batch is not None and is_plain_lora(parts):
+                try:
                     batch.add(name, *lora_factors(name, parts, f.get_tensor))
-                    pending.append((name, block, target_of_module(arch, module), "dora_scale" in parts))
+                except Unmeasurable as exc:
+                    factors.unmeasured[name] = str(exc)
+                    factors.block_of_unmeasured[name] = block
                     continue
-                deltas = build_delta(name, parts, f.get_tensor)
-            except Unmeasurable as exc:
-                factors.unmeasured[name] = str(exc)
+                pending.append((name, block, target_of_module(arch, module), "dora_scale" in parts))
+                continue
+            jobs.append((name, block, module, parts))
+        measure = lambda job: _measure(f, arch, job, keep_deltas)  # noqa: E731
+        results = map_threads(measure, jobs, threads, lambda job: _cost(f, job[3]))
+        for (name, block, _, _), measured in zip(jobs, results, strict=True):
+            if isinstance(measured, str):
+                factors.unmeasured[name] = measured
                 factors.block_of_unmeasured[name] = block
                 continue
-            target = target_of_module(arch, module)
-            for delta in deltas:
-                t = Target(target.name + "#bias", target.units) if delta.kind == "bias" else target
-                if not _record(factors, counts, name, block, t, delta.kind, delta.sq_norm(), delta.approximate,
-                               delta if keep_deltas else None):
+            for target, kind, sq, approximate, delta in measured:
+                if not _record(factors, counts, name, block, target, kind, sq, approximate, delta):
                     break
         f.verify()
     if batch is not None:
@@ -131,6 +134,35 @@ def load_factors(path: str | Path, arch: str, keep_deltas: bool = True,
         log.info("%s: %d module(s) not measured, e.g. %s", path, len(factors.unmeasured),
                  next(iter(factors.unmeasured.values())))
     return factors
+
+
+Measured = list[tuple[Target, str, float, bool, Delta | None]]  # (target, kind, ‖ΔW‖², approximate, ΔW)
+
+
+def _measure(f: TensorReader, arch: str, job: Job, keep_deltas: bool) -> Measured | str:
+    """The measured deltas of one module (weight, then bias), or why it cannot be measured."""
+    name, _, module, parts = job
+    target = target_of_module(arch, module)
+    bias_target = Target(target.name + "#bias", target.units)
+    try:
+        streamed = _streamed_full(parts) if not keep_deltas else []
+        if streamed:
+            return [(bias_target if kind == "bias" else target, kind, f.sq_norm_rows(key), False, None)
+                    for kind, key in streamed]
+        deltas = build_delta(name, parts, f.get_tensor)
+    except Unmeasurable as exc:
+        return str(exc)
+    return [(bias_target if d.kind == "bias" else target, d.kind, d.sq_norm(), d.approximate,
+             d if keep_deltas else None) for d in deltas]
+
+
+def _cost(f: TensorReader, parts: dict[str, str]) -> float:
+    """Rough work of measuring a module, to hand out the largest first: ΔW elements × ranks for LoHa
+    (rebuilt or Gram form), values stored otherwise."""
+    if "hada_w1_a" in parts and "hada_w1_b" in parts:
+        a, b = f.info(parts["hada_w1_a"]).shape, f.info(parts["hada_w1_b"]).shape
+        return float(a[0] * math.prod(b[1:]) * b[0]) if a and b else 0.0
+    return float(sum(f.info(key).numel for key in parts.values()))
 
 
 def _record(factors: LoraFactors, counts: dict[str, int], name: str, block: str, target: Target, kind: str,

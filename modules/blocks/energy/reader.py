@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import threading
 from pathlib import Path
 
 import torch
@@ -48,13 +49,15 @@ class TensorReader:
     """`with TensorReader(path) as f:` then `f.keys()`, `f.get_tensor(key)`, `f.sq_norm_rows(key)`.
 
     `version=(size, mtime_ns)` pins the version the caller expects: a file that is already another
-    version when opened raises `FileChangedError`.
+    version when opened raises `FileChangedError`. Several threads may read at once (each seek+read
+    and each hole probe holds the reader's lock: they share one file position).
     """
 
     def __init__(self, path: str | os.PathLike, version: tuple[int, int] | None = None):
         self.path = Path(path)
         self._expected = version
         self._file = None
+        self._lock = threading.Lock()
         self.header: SafetensorsHeader | None = None
 
     def __enter__(self) -> TensorReader:
@@ -88,14 +91,17 @@ class TensorReader:
     def _read(self, offset: int, nbytes: int) -> bytearray:
         buf = bytearray(nbytes)
         view = memoryview(buf)
-        self._file.seek(self.header.data_start + offset)
         got = 0
-        while got < nbytes:
-            n = self._file.readinto(view[got:])
-            if not n:
-                raise FileChangedError(f"{self.path}: shrank while it was read (wanted {nbytes} bytes at data offset "
-                                       f"{offset}, got {got})")
-            got += n
+        with self._lock:
+            self._file.seek(self.header.data_start + offset)
+            while got < nbytes:
+                n = self._file.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+        if got < nbytes:
+            raise FileChangedError(f"{self.path}: shrank while it was read (wanted {nbytes} bytes at data offset "
+                                   f"{offset}, got {got})")
         return buf
 
     def _dtype(self, key: str, info: TensorInfo) -> torch.dtype:
@@ -137,7 +143,8 @@ class TensorReader:
             return False
         at = self.header.data_start + offset
         try:
-            next_data = os.lseek(self._file.fileno(), at, seek_data)
+            with self._lock:
+                next_data = os.lseek(self._file.fileno(), at, seek_data)
         except OSError as err:  # ENXIO: no data after `at`, a hole to the end (or `at` is past the end)
             return err.errno == errno.ENXIO and os.fstat(self._file.fileno()).st_size >= at + nbytes
         return next_data >= at + nbytes
