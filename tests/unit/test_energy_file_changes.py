@@ -35,6 +35,28 @@ def write_lora(path: Path, seed: int) -> float:
     return total
 
 
+LOHA_MODULES = [f"lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_{p}" for p in "qkv"] + [SD_OUT]
+
+
+def write_loha(path: Path, seed: int) -> float:
+    """A LoHa with four modules (measured by several threads at once); returns its total ‖ΔW‖² by float64
+    brute force."""
+    gen = torch.Generator().manual_seed(seed)
+    tensors, total = {}, 0.0
+    for name in LOHA_MODULES:
+        t = {"hada_w1_a": torch.randn(96, 8, generator=gen), "hada_w1_b": torch.randn(8, 80, generator=gen),
+             "hada_w2_a": torch.randn(96, 8, generator=gen), "hada_w2_b": torch.randn(8, 80, generator=gen)}
+        d = {k: v.double() for k, v in t.items()}
+        total += float(((d["hada_w1_a"] @ d["hada_w1_b"]) * (d["hada_w2_a"] @ d["hada_w2_b"])).square().sum())
+        tensors |= {f"{name}.{k}": v for k, v in t.items()}
+    save_file(tensors, str(path))
+    os.utime(path, ns=(OLD_MTIME_NS, OLD_MTIME_NS))
+    return total
+
+
+WRITERS = {"lora": write_lora, "loha": write_loha}  # batched in one thread / measured by several threads
+
+
 def energy_total(stats: dict) -> float:
     return stats["total_norm"] ** 2
 
@@ -67,20 +89,22 @@ def test_listed_version_no_longer_there_is_an_error(tmp_path):
     assert compute_stats(path, "SD15", version=(st.st_size, st.st_mtime_ns))["block_norms"]
 
 
-def test_shrinking_mid_read_is_an_error_not_a_crash(tmp_path, after_reads):
+@pytest.mark.parametrize("kind", WRITERS)
+def test_shrinking_mid_read_is_an_error_not_a_crash(tmp_path, after_reads, kind):
     path = tmp_path / "s.safetensors"
-    write_lora(path, 2)
+    WRITERS[kind](path, 2)
     size = path.stat().st_size
     after_reads(1, lambda: os.truncate(path, size - 600))
     with pytest.raises(FileChangedError, match="s.safetensors"):
-        compute_stats(path, "SD15")
+        compute_stats(path, "SD15", threads=2)
 
 
+@pytest.mark.parametrize("kind", WRITERS)
 @pytest.mark.parametrize("how", ["in_place", "replaced", "removed"])
-def test_changed_mid_read_is_an_error_then_the_new_version_is_measured(tmp_path, after_reads, how):
+def test_changed_mid_read_is_an_error_then_the_new_version_is_measured(tmp_path, after_reads, how, kind):
     path, other = tmp_path / "c.safetensors", tmp_path / "other.safetensors"
-    write_lora(path, 3)
-    new_total = write_lora(other, 4)  # same size, other values
+    WRITERS[kind](path, 3)
+    new_total = WRITERS[kind](other, 4)  # same size, other values
 
     def change():
         if how == "in_place":
@@ -93,10 +117,10 @@ def test_changed_mid_read_is_an_error_then_the_new_version_is_measured(tmp_path,
 
     calls = after_reads(1, change)
     with pytest.raises(FileChangedError, match="c.safetensors"):
-        compute_stats(path, "SD15")
+        compute_stats(path, "SD15", threads=2)
     assert calls["n"] >= 2  # the change happened while tensors were still being read
     if how != "removed":
-        assert math.isclose(energy_total(compute_stats(path, "SD15")), new_total, rel_tol=1e-5)
+        assert math.isclose(energy_total(compute_stats(path, "SD15", threads=2)), new_total, rel_tol=1e-5)
 
 
 CHILD = """
