@@ -7,10 +7,13 @@ Files (the test kit's factory, fp16, SDXL UNet, every attention/feed-forward lay
   lokr             LoKr (factored w2), 722 modules
   full             full-weight diff of the compact layer set (132 modules, 0.28 G elements)
   loha32c / loha16c  LoHa on the compact layer set (a quicker run on a busy machine)
-For each: `compute_stats` (best of --repeat) against the naive way measured in the same run (read the
-tensors with safe_open, build every ΔW whole in float32, sum its squares in float64; best of 2), at
-torch's default thread count; the two totals' relative difference; peak memory of one compute_stats
-in a fresh child process (VmHWM above the RSS before the call). Targets (issue 14): loha32 <= 3 s and
+For each: `compute_stats` (best of --repeat; as the worker processes run it: one thread per core, one
+torch thread each) against the naive way measured in the same run (read the tensors with safe_open,
+build every ΔW whole in float32, sum its squares in float64; best of 2) at torch's default thread
+count; the two totals' relative difference; peak memory of one compute_stats in a fresh child process
+(VmHWM above the RSS before the call). For LoHa, the matmul work of rebuilding every ΔW (2·m·n·(r1+r2)
+flops per module) divided by the time, next to a float32 torch matmul (2048³) measured in the same run
+on one thread and on all: what the arithmetic alone would allow. Targets (issue 14): loha32 <= 3 s and
 loha16 <= 1.5 s on 2 cores, each >= 1.5x faster than naive.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import shutil
 import sys
@@ -33,6 +37,7 @@ import torch  # noqa: E402
 from energy_memory import energy_peak_mb  # noqa: E402
 from lora_weights_builder.modules.blocks.energy import compute_stats  # noqa: E402
 from lora_weights_builder.modules.blocks.energy.factors import group_modules  # noqa: E402
+from lora_weights_builder.modules.blocks.energy.threads import cores  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
 CASES = {
@@ -63,6 +68,32 @@ def naive_delta(f, parts: dict[str, str]) -> torch.Tensor:
     if "diff" in parts:
         return get("diff").flatten(1)
     raise ValueError(f"naive baseline does not know parts {sorted(parts)}")
+
+
+def matmul_peak(threads: int) -> float:
+    """GFLOP/s of a float32 2048×2048×2048 torch matmul on `threads` threads (best of 5)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+        out = torch.empty(2048, 2048)
+        seconds, _ = best_of(lambda: torch.mm(a, b, out=out), 5)
+        return 2 * 2048**3 / seconds / 1e9
+    finally:
+        torch.set_num_threads(before)
+
+
+def rebuild_flops(path: Path) -> float:
+    """2·m·n·(r1+r2) summed over the LoHa modules: the matmul work of rebuilding every ΔW."""
+    flops = 0.0
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        for parts in group_modules(f.keys()).values():
+            if "hada_w1_a" in parts:
+                m, r1 = f.get_slice(parts["hada_w1_a"]).get_shape()[:2]
+                r2 = f.get_slice(parts["hada_w2_a"]).get_shape()[1]
+                n = math.prod(f.get_slice(parts["hada_w1_b"]).get_shape()[1:])
+                flops += 2 * m * n * (r1 + r2)
+    return flops
 
 
 def naive_total(path: Path) -> tuple[float, int]:
@@ -105,9 +136,13 @@ def bench_case(work: Path, name: str, repeat: int) -> None:
     ours = stats["total_norm"] ** 2
     modules = sum(stats["adapter_counts"].values())
     print(f"[{name}] {modules} modules, {elements / 1e9:.2f} G weight elements; "
-          f"torch threads {torch.get_num_threads()}: "
+          f"compute_stats on {cores()} threads, naive on {torch.get_num_threads()} torch threads: "
           f"compute_stats {ours_s:.2f}s, naive float32 materialisation {naive_s:.2f}s = "
           f"{naive_s / ours_s:.2f}x faster (target >= 1.5x); totals agree to {abs(ours - naive) / naive:.1e} relative")
+    flops = rebuild_flops(path)
+    if flops:
+        print(f"[{name}] rebuilding every ΔW is {flops / 1e9:.0f} GFLOP of matmul: {flops / 1e9 / ours_s:.0f} GFLOP/s "
+              f"effective in compute_stats, {flops / 1e9 / naive_s:.0f} GFLOP/s naive")
     mem = energy_peak_mb(path)
     print(f"[{name}] compute_stats peak memory: +{mem['peak'] - mem['before']:.0f} MB above {mem['before']:.0f} MB "
           f"(file {path.stat().st_size / 2**20:.0f} MB)")
@@ -122,6 +157,9 @@ def main() -> None:
     work = args.dir or Path(tempfile.mkdtemp(prefix="lwb_bench_energy_"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores")
+    n = torch.get_num_threads()
+    print(f"float32 torch matmul 2048^3: {matmul_peak(1):.0f} GFLOP/s on 1 thread, {matmul_peak(n):.0f} GFLOP/s "
+          f"on {n}")
     try:
         for name in args.cases.split(","):
             bench_case(work, name, args.repeat)
