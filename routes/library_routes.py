@@ -26,7 +26,7 @@
 
 Search parameters (`modules/library/query.py`): `q` (words, prefix match, also over user tags and notes),
 filters `family arch layout role format category folder tag` (comma = or; `tag_mode=all`), `rank_min`,
-`rank_max`, `clip preview error favourite energy used` (true/false), `sort` (query.SORTS), `order`
+`rank_max`, `clip preview error favourite energy used` (true/false), `sort` (sort_orders.SORT_NAMES), `order`
 asc|desc, `page` or `offset`, `page_size`, `facets=true` (adds the facet counts).
 
 Every database call runs in a worker thread (`asyncio.to_thread`); the event loop only routes. The
@@ -45,7 +45,6 @@ from aiohttp import web
 from ..modules.blocks.templates import TemplateError
 from ..modules.library import Library, default_db_path, energy, profiles, store, template_resolve, user_data
 from ..modules.library.energy_backlog import WaitIdle
-from ..modules.library.facets import facet_counts
 from ..modules.library.roles import role_table
 from .json_body import json_response
 from .model_folders import ModelFolders
@@ -148,7 +147,7 @@ class LibraryRoutes:
         except ValueError as err:
             return _error(400, str(err))
         await asyncio.to_thread(self._refresh)
-        result = await self._read(store.search, query)
+        result = await asyncio.to_thread(self.library.search, query)
         result["scan"] = self.library.status()
         return json_response(result)
 
@@ -184,7 +183,7 @@ class LibraryRoutes:
 
     async def status(self, request: web.Request) -> web.Response:
         await asyncio.to_thread(self.library.ensure_scanned)
-        facets = await self._read(store.facets)
+        facets = await asyncio.to_thread(self.library.index_counts)
         energy_status = await asyncio.to_thread(self.library.energy_backlog.status)
         return json_response({**self.library.status(), "index": facets, "energy": energy_status})
 
@@ -214,15 +213,7 @@ class LibraryRoutes:
         except ValueError as err:
             return _error(400, str(err))
         await asyncio.to_thread(self._refresh)
-
-        def counts(conn):
-            conn.execute("BEGIN")
-            try:
-                return facet_counts(conn, query, store.conditions(conn, query))
-            finally:
-                conn.execute("COMMIT")
-
-        return json_response(await self._read(counts))
+        return json_response(await asyncio.to_thread(self.library.facet_counts, query))
 
     # -- user data --------------------------------------------------------------------------------
     async def get_user(self, request: web.Request) -> web.Response:

@@ -3,56 +3,43 @@
 Each facet's counts apply every *other* filter of the request (and the text), not its own: with
 `family=SDXL&role=style`, the family counts are those of the style LoRAs per family and the role
 counts those of the SDXL LoRAs per role, so each number is what a click on it would show (OR within
-a facet).
+a facet). Counted over a `Columns` snapshot with the filters' masks (`filter_masks.py`).
 """
 
 from __future__ import annotations
 
-import sqlite3
+import numpy as np
 
-from .query import BOOL_VALUES, FILTER_COLUMNS, SearchQuery, where
+from .columns import Columns, nocase
+from .filter_masks import combined
 
-# facet -> SQL expression over `files` whose value is counted.
-VALUE_FACETS = {**FILTER_COLUMNS, "rank": "rank"}
-_BOOL_KEYS = {0: "false", 1: "true"}
-
-
-def _one_pass(conn: sqlite3.Connection, names: list[str], sql_where: str, args: list) -> dict[str, dict]:
-    """Counts of several facets over the same rows, in one scan (grouped by every facet's value at once)."""
-    exprs = [VALUE_FACETS.get(n) or BOOL_VALUES[n] for n in names]
-    out: dict[str, dict] = {n: {} for n in names}
-    sql = (f"SELECT {', '.join(exprs)}, COUNT(*) FROM files{sql_where} "
-           f"GROUP BY {', '.join(str(i + 1) for i in range(len(exprs)))}")
-    for row in conn.execute(sql, args):
-        n = row[-1]
-        for name, value in zip(names, row, strict=False):
-            key = _BOOL_KEYS[value] if name in BOOL_VALUES else ("" if value is None else str(value))
-            out[name][key] = out[name].get(key, 0) + n
-    return out
+BOOL_FACETS = ("clip", "preview", "error", "favourite", "energy", "used")
+MAX_TAGS_COUNTED = 1000  # most used first
 
 
-def _tags(conn: sqlite3.Connection, sql_where: str, args: list) -> dict[str, int]:
-    sql = (f"SELECT t.tag, COUNT(*) FROM files JOIN user_tags t ON t.id = files.id{sql_where} "
-           "GROUP BY t.tag COLLATE NOCASE ORDER BY COUNT(*) DESC, t.tag LIMIT 1000")
-    return {tag: n for tag, n in conn.execute(sql, args)}
+def _rows_for(masks: dict[str, np.ndarray], facet: str, every: np.ndarray | None) -> np.ndarray | None:
+    return combined(masks, skip=facet) if facet in masks else every
 
 
-def facet_counts(conn: sqlite3.Connection, q: SearchQuery, conds: dict[str, tuple[str, list]]) -> dict:
-    """{"total", "facets": {facet: {value: count}}}; bool facets as {"true": n, "false": n}."""
+def facet_counts(cols: Columns, masks: dict[str, np.ndarray]) -> dict:
+    """{"total", "facets": {facet: {value: count}}}: values in SQLite's order ('' = none), tags most used
+    first (ties by tag), true/false facets as {"true": n, "false": n}."""
+    every = combined(masks)
     facets: dict[str, dict] = {}
-    all_where, all_args = where(conds)
-    # The true/false facets the request does not filter on: summed in one pass with the total.
-    free = [n for n in BOOL_VALUES if n not in conds]
-    sums = conn.execute(f"SELECT COUNT(*), {', '.join(f'TOTAL({BOOL_VALUES[n]})' for n in free) or '0'} "
-                        f"FROM files{all_where}", all_args).fetchone()
-    total = sums[0]
-    for name, true in zip(free, sums[1:], strict=False):
-        facets[name] = {"true": int(true), "false": total - int(true)}
-    # One GROUP BY per other facet: without filters each reads its column's index alone (no sort of the library).
-    for name in (*VALUE_FACETS, *(n for n in BOOL_VALUES if n in conds)):
-        facets.update(_one_pass(conn, [name], *where(conds, skip=name)))
-    facets["tag"] = _tags(conn, *where(conds, skip="tag"))
-    for name in BOOL_VALUES:
-        facets[name] = {"true": facets[name].get("true", 0), "false": facets[name].get("false", 0)}
-    ordered = {name: facets[name] for name in (*VALUE_FACETS, "tag", *BOOL_VALUES)}
-    return {"total": total, "facets": ordered}
+    for name, coded in cols.files.coded.items():
+        rows = _rows_for(masks, name, every)
+        counts = np.bincount(coded.codes if rows is None else coded.codes[rows], minlength=len(coded.values))
+        facets[name] = {("" if v is None else str(v)): int(n) for v, n in zip(coded.values, counts, strict=True) if n}
+    rows = _rows_for(masks, "tag", every)
+    user = cols.user
+    groups = user.tag_group if rows is None else user.tag_group[rows[user.tag_pos]]
+    counts = np.bincount(groups, minlength=len(user.tag_names))
+    top = sorted(np.flatnonzero(counts), key=lambda g: (-counts[g], nocase(user.tag_names[g])))[:MAX_TAGS_COUNTED]
+    facets["tag"] = {user.tag_names[g]: int(counts[g]) for g in top}
+    for name in BOOL_FACETS:
+        rows = _rows_for(masks, name, every)
+        flag = cols.flag(name)
+        total = cols.count if rows is None else int(rows.sum())
+        true = int(flag.sum() if rows is None else (flag & rows).sum())
+        facets[name] = {"true": true, "false": total - true}
+    return {"total": cols.count if every is None else int(every.sum()), "facets": facets}

@@ -1,9 +1,8 @@
-"""Library search requests: parameters -> `SearchQuery` -> SQL conditions, one per filter.
+"""Library search requests: parameters -> `SearchQuery`; the text part as rowids from the word indexes.
 
-Every value reaches SQL as a parameter; columns and sort orders come from the fixed tables here.
-Each filter is its own condition, keyed by its facet, so facet counts can apply every filter but
-their own (`facets.py`). Within one filter, comma-separated values are OR-ed (`tag_mode=all` makes
-tags AND-ed); different filters are AND-ed.
+Within one filter, comma-separated values are OR-ed (`tag_mode=all` makes tags AND-ed); different
+filters are AND-ed. The filters become masks over an in-memory snapshot (`filter_masks.py`), the sorts
+orders over it (`sort_orders.py`). Every value reaches SQL as a parameter.
 
 Text (`q`): every word must prefix-match somewhere: the file's name, model name, trigger words or
 sidecar tags (`files_fts`), or the user's tags or note on its content (`user_fts`); LIKE when this
@@ -18,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .roles import ROLES
-from .schema import has_fts, has_user_fts
+from .sort_orders import SORT_NAMES
 from .user_data import MAX_TAG_CHARS
 
 MAX_PAGE_SIZE = 200
@@ -26,47 +25,11 @@ DEFAULT_PAGE_SIZE = 50
 MAX_QUERY_CHARS = 200
 MAX_OFFSET = 10**7
 
-# sort -> ORDER BY terms ascending; terms after the first break ties.
-SORTS: dict[str, tuple[str, ...]] = {
-    "name": ("name COLLATE NOCASE", "path"),
-    "size": ("size", "path"),
-    "modified": ("mtime_ns", "path"),
-    "family": ("family", "name COLLATE NOCASE", "path"),
-    "rank": ("rank", "name COLLATE NOCASE", "path"),
-    "role": ("role", "name COLLATE NOCASE", "path"),
-    "indexed": ("indexed_at", "path"),
-    "balance": ("balance", "name COLLATE NOCASE", "path"),
-    "last_used": ("last_used", "name COLLATE NOCASE", "path"),
-    "use_count": ("use_count", "name COLLATE NOCASE", "path"),
-}
 SORT_ALIASES = {"date": "modified"}
-# Sorts over values not every entry has (no energy yet, never used): entries without one come after
-# those with one in both orders, by name in the same direction (schema v6 indexes these orders).
-NULLS_LAST_SORTS = ("balance", "last_used", "use_count")
-
-# filter parameter -> column; values are exact matches (folder: the folder and its subfolders).
+# filter parameters with values (folder: the folder and its subfolders) and true/false filters.
 FILTER_COLUMNS = {"family": "family", "arch": "arch", "layout": "layout", "role": "role", "format": "adapter",
                   "category": "category", "folder": "folder"}
-# true/false filters -> (condition when true, condition when false) over `files`. Written as plain
-# IN / NOT IN so SQLite can start from the small side (the favourites, the used LoRAs).
-BOOL_FILTERS = {  # `+` keeps SQLite from walking an index that selects half the library
-    "clip": ("+has_clip = 1", "+has_clip = 0"),
-    "preview": ("+preview IS NOT NULL", "+preview IS NULL"),
-    "error": ("+error IS NOT NULL", "+error IS NULL"),
-    "favourite": ("files.id IN (SELECT id FROM user_entries WHERE favourite = 1)",
-                  "files.id NOT IN (SELECT id FROM user_entries WHERE favourite = 1)"),
-    "energy": ("balance IS NOT NULL", "balance IS NULL"),
-    "used": ("use_count IS NOT NULL", "use_count IS NULL"),
-}
-# The same facts as 0/1 values, for counting (facets.py).
-BOOL_VALUES = {
-    "clip": "has_clip",
-    "preview": "(preview IS NOT NULL)",
-    "error": "(error IS NOT NULL)",
-    "favourite": "(files.id IN (SELECT id FROM user_entries WHERE favourite = 1))",
-    "energy": "(balance IS NOT NULL)",
-    "used": "(use_count IS NOT NULL)",
-}
+BOOL_FILTERS = ("clip", "preview", "error", "favourite", "energy", "used")
 OTHER_PARAMS = ("q", "sort", "order", "page", "page_size", "offset", "tag", "tag_mode", "rank_min", "rank_max",
                 "facets")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -138,8 +101,8 @@ def parse_query(params: Mapping[str, str]) -> SearchQuery:
         problems.append(f"tag_mode={tag_mode!r}: expected any or all")
     sort, order = params.get("sort", "name"), params.get("order", "asc")
     sort = SORT_ALIASES.get(sort, sort)
-    if sort not in SORTS:
-        problems.append(f"sort={sort!r}: expected one of {', '.join([*SORTS, *SORT_ALIASES])}")
+    if sort not in SORT_NAMES:
+        problems.append(f"sort={sort!r}: expected one of {', '.join([*SORT_NAMES, *SORT_ALIASES])}")
     if order not in ("asc", "desc"):
         problems.append(f"order={order!r}: expected asc or desc")
     numbers: dict[str, int | None] = {}
@@ -178,12 +141,12 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _text_clause(conn: sqlite3.Connection, text: str) -> tuple[str, list]:
+def text_rowids(conn: sqlite3.Connection, text: str, *, fts: bool, user_fts: bool) -> list[int] | None:
+    """Rowids of the files matching every word of `text` (None when it has no word: no text filter)."""
     words = _WORD.findall(text)
     if not words:
-        return "", []
+        return None
     clauses, args = [], []
-    fts, user_fts = has_fts(conn), has_user_fts(conn)
     for w in words:
         match = '"' + w.replace('"', '""') + '"*'
         parts, part_args = [], []
@@ -202,65 +165,7 @@ def _text_clause(conn: sqlite3.Connection, text: str) -> tuple[str, list]:
             parts.append("SELECT f.rowid FROM files f WHERE f.id IN (SELECT id FROM user_tags WHERE tag LIKE ? "
                          "ESCAPE '\\' UNION SELECT id FROM user_entries WHERE note LIKE ? ESCAPE '\\')")
             part_args += [_like(w)] * 2
-        # One rowid list per word (files and the user's words about them): SQLite can start from it.
+        # One rowid list per word (files and the user's words about them).
         clauses.append(f"files.rowid IN ({' UNION '.join(parts)})")
         args += part_args
-    return " AND ".join(clauses), args
-
-
-def _folder_clause(values: tuple[str, ...]) -> tuple[str, list]:
-    parts, args = [], []
-    for v in values:
-        v = v.strip("/")
-        # Its subfolders are the names between "v/" and "v0" ('0' follows '/'): a range the folder index reads.
-        parts.append("(folder = ? OR (folder >= ? AND folder < ?))")
-        args += [v, v + "/", v + "0"]
-    return "(" + " OR ".join(parts) + ")", args
-
-
-def conditions(conn: sqlite3.Connection, q: SearchQuery) -> dict[str, tuple[str, list]]:
-    """{facet: (SQL condition over `files`, args)} for every filter of `q` ("q" for the text)."""
-    out: dict[str, tuple[str, list]] = {}
-    text, text_args = _text_clause(conn, q.text)
-    if text:
-        out["q"] = (text, text_args)
-    for name, values in q.filters:
-        if name == "folder":
-            out[name] = _folder_clause(values)
-        else:
-            out[name] = (f"{FILTER_COLUMNS[name]} IN ({', '.join('?' * len(values))})", list(values))
-    if q.tags:
-        if q.tags_all:
-            out["tag"] = (" AND ".join("files.id IN (SELECT id FROM user_tags WHERE tag = ?)" for _ in q.tags),
-                          list(q.tags))
-        else:
-            out["tag"] = (f"files.id IN (SELECT id FROM user_tags WHERE tag IN ({', '.join('?' * len(q.tags))}))",
-                          list(q.tags))
-    if q.rank_min is not None or q.rank_max is not None:
-        low = q.rank_min if q.rank_min is not None else 0
-        high = q.rank_max if q.rank_max is not None else 10**9
-        out["rank"] = ("rank BETWEEN ? AND ?", [low, high])
-    for name, value in q.flags:
-        out[name] = (BOOL_FILTERS[name][0 if value else 1], [])
-    return out
-
-
-def where(conds: dict[str, tuple[str, list]], skip: str | None = None) -> tuple[str, list]:
-    """` WHERE a AND b ...` over every condition but `skip`'s (empty when there is none)."""
-    clauses, args = [], []
-    for name, (sql, a) in conds.items():
-        if name != skip:
-            clauses.append(f"({sql})")
-            args += a
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-
-def order_by(q: SearchQuery) -> str:
-    """The ORDER BY terms of the query's sort, written as the sort indexes of `schema.py` are."""
-    terms = SORTS[q.sort]
-    if q.sort in NULLS_LAST_SORTS:
-        if q.descending:
-            return f"({terms[0]} IS NOT NULL) DESC, " + ", ".join(t + " DESC" for t in terms)
-        return f"({terms[0]} IS NULL), " + ", ".join(terms)
-    direction = " DESC" if q.descending else ""
-    return ", ".join(t + direction for t in terms)
+    return [r[0] for r in conn.execute(f"SELECT files.rowid FROM files WHERE {' AND '.join(clauses)}", args)]

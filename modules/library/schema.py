@@ -113,7 +113,7 @@ INSERT INTO files_fts(files_fts) VALUES ('rebuild');
 """
 
 
-# Indexes matching each ORDER BY of `store.SORTS`, so a first page is read in order, not sorted.
+# Indexes matching each sort order (`sort_orders.py`), so a first page could be read in order, not sorted.
 _SORT_INDEXES_V4 = """
 DROP INDEX files_name;
 DROP INDEX files_family;
@@ -273,6 +273,66 @@ CREATE INDEX compositions_created ON compositions(created_at, id);
 """
 
 
+# The search's column snapshot (`columns.py`) read from one narrow covering index instead of every row (rows
+# carry block lists and JSON: a table scan reads ~100 MB at 30k files), and what changed since it was read: a
+# counter per part ('files': a file row added, removed or rescanned; 'keys': its energy balance or usage;
+# 'user': favourites, tags, notes) bumped by triggers, so a tag re-reads the user part only (a column added to
+# `files` later belongs in the 'files' trigger's list). The sort indexes of v4/v6 go: sorts are orders over
+# the snapshot now, and each index cost every scan and every usage record a write.
+_SEARCH_SNAPSHOT_V8 = """
+DROP INDEX files_sort_size;
+DROP INDEX files_sort_modified;
+DROP INDEX files_sort_family;
+DROP INDEX files_sort_rank;
+DROP INDEX files_sort_role;
+DROP INDEX files_sort_indexed;
+DROP INDEX files_sort_balance;
+DROP INDEX files_sort_balance_desc;
+DROP INDEX files_sort_last_used;
+DROP INDEX files_sort_last_used_desc;
+DROP INDEX files_sort_use_count;
+DROP INDEX files_sort_use_count_desc;
+DROP INDEX files_has_preview;
+CREATE INDEX files_snapshot ON files(family, arch, layout, role, adapter, category, folder, rank, has_clip, size,
+    mtime_ns, indexed_at, balance, last_used, use_count, preview, error, id);
+CREATE TABLE search_changes (part TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO search_changes(part, n) VALUES ('files', 0), ('keys', 0), ('user', 0);
+CREATE TRIGGER search_changes_files_ai AFTER INSERT ON files BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'files';
+END;
+CREATE TRIGGER search_changes_files_au AFTER UPDATE OF path, root, name, id, size, mtime_ns, sidecar_fp, folder, role,
+    role_version, arch, family, lineage, arch_source, arch_conflicts, category, layout, blocks, rank, alpha, adapter,
+    has_clip, clip_encoders, tensor_count, trigger_words, tags, model_name, base_model, sidecar, sidecar_error, preview,
+    error, indexed_at ON files BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'files';
+END;
+CREATE TRIGGER search_changes_keys_au AFTER UPDATE OF balance, last_used, use_count ON files BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'keys';
+END;
+CREATE TRIGGER search_changes_files_ad AFTER DELETE ON files BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'files';
+END;
+CREATE TRIGGER search_changes_entries_ai AFTER INSERT ON user_entries BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'user';
+END;
+CREATE TRIGGER search_changes_entries_au AFTER UPDATE ON user_entries BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'user';
+END;
+CREATE TRIGGER search_changes_entries_ad AFTER DELETE ON user_entries BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'user';
+END;
+CREATE TRIGGER search_changes_tags_ai AFTER INSERT ON user_tags BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'user';
+END;
+CREATE TRIGGER search_changes_tags_au AFTER UPDATE ON user_tags BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'user';
+END;
+CREATE TRIGGER search_changes_tags_ad AFTER DELETE ON user_tags BEGIN
+    UPDATE search_changes SET n = n + 1 WHERE part = 'user';
+END;
+"""
+
+
 # One SQL script per schema version, in order; version N is MIGRATIONS[N - 1]. Only ever append.
 MIGRATIONS: tuple[Callable[[], str], ...] = (
     lambda: _FILES_V1,
@@ -282,6 +342,7 @@ MIGRATIONS: tuple[Callable[[], str], ...] = (
     lambda: _WORKSPACE_V5 + (_USER_FTS_V5 if fts5_available() else ""),
     lambda: _SORT_KEYS_V6,
     lambda: _COMPOSITIONS_V7,
+    lambda: _SEARCH_SNAPSHOT_V8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

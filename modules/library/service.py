@@ -6,7 +6,8 @@
   running scan's status (a second request does not queue another walk of a 70k-file library).
 - Progress goes to the injected `notify(event, data)` (ComfyUI: websocket `send_sync`), throttled to
   a few events per second, and to the log at start and end.
-- Reads open their own short-lived connection (WAL: they never wait for the scan's writes).
+- Reads open their own short-lived connection (WAL: they never wait for the scan's writes); searches,
+  facet counts and index counts go through one in-memory column snapshot (`search_columns.py`).
 - Block energy runs one computation at a time (`energy_slots`), since it reads whole files, in a
   worker process; after each complete scan, `energy_backlog` measures every entry that has none, in
   the background (`energy_backlog.py`).
@@ -24,10 +25,13 @@ from pathlib import Path
 
 from ..workers.pool import INTERACTIVE
 from . import energy as energy_mod
+from . import store
 from .background import wait_for
 from .energy_backlog import EnergyBacklog, WaitIdle
+from .query import SearchQuery
 from .scanner import Scanner, ScanReport
 from .schema import connect, refresh_statistics
+from .search_columns import SearchColumns
 from .structure import StructureCache
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class Library:
         self._energy_slots = threading.BoundedSemaphore(energy_slots)
         self._background_energy = background_energy  # False: only on request (tests about scanning)
         self.energy_backlog = EnergyBacklog(self.connect, self._notify, wait_interactive_idle=wait_interactive_idle)
+        self.columns = SearchColumns(lambda: self.connect())
 
     # -- connections ------------------------------------------------------------------------------
     def connect(self):
@@ -73,6 +78,18 @@ class Library:
         """`fn(conn, *args)` on a fresh connection (blocking: call it from a worker thread)."""
         with closing(self.connect()) as conn:
             return fn(conn, *args, **kwargs)
+
+    def search(self, q: SearchQuery) -> dict:
+        """One page of a search (`store.search`; blocking: call it from a worker thread)."""
+        return self.columns.read(store.search, q)
+
+    def facet_counts(self, q: SearchQuery) -> dict:
+        """{"total", "facets"} of a search's filters (blocking)."""
+        return self.columns.read(store.counts, q)
+
+    def index_counts(self) -> dict:
+        """Counts over the whole index for the status route (blocking)."""
+        return self.columns.read(store.facets)
 
     # -- scans ------------------------------------------------------------------------------------
     def scanning(self) -> bool:
@@ -126,6 +143,7 @@ class Library:
         self._stop.set()
         self.wait(timeout)
         self.energy_backlog.close()
+        self.columns.close()
 
     def _run_scan(self) -> None:
         roots = list(self._roots())

@@ -1,8 +1,9 @@
 """Read side of the library: search with filters, sort and pagination; one entry; duplicates.
 
-Requests are parsed and turned into SQL conditions in `query.py`; facet counts are in `facets.py`.
-A page is read in two steps: the rowids of the page (every sort has an index, so a first page is read
-in order, never sorted), then the page's rows with their user data, usage and energy summary.
+Requests are parsed in `query.py`; filters are masks over the in-memory column snapshot
+(`filter_masks.py`), sorts precomputed orders over it (`sort_orders.py`), facet counts are in `facets.py`.
+A page is read in two steps: its rowids from the snapshot, then the page's rows with their user data,
+usage and energy summary from SQLite, in the snapshot's read transaction (`search_columns.py`).
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from .columns import Columns
 from .facets import facet_counts
+from .filter_masks import combined, filter_masks
 from .query import (  # noqa: F401  (re-exported: the search API of the library)
     BOOL_FILTERS,
     DEFAULT_PAGE_SIZE,
     FILTER_COLUMNS,
     MAX_PAGE_SIZE,
-    SORTS,
     SearchQuery,
-    conditions,
-    order_by,
     parse_query,
-    where,
 )
+from .sort_orders import page
 
 _JSON_COLUMNS = ("arch_conflicts", "blocks", "clip_encoders", "trigger_words", "tags")
 _SUMMARY = ("id", "name", "folder", "arch", "family", "lineage", "category", "layout", "role", "adapter", "rank",
@@ -58,31 +58,29 @@ def _workspace(conn: sqlite3.Connection, ids: list[str]) -> dict[str, dict]:
     return out
 
 
-def search(conn: sqlite3.Connection, q: SearchQuery) -> dict:
+def search(conn: sqlite3.Connection, cols: Columns, q: SearchQuery) -> dict:
     """{"total", "page", "page_size", "offset", "items"[, "facets"]}: one item per file (copies of one content
-    share an `id`, and `copies` counts them), with the user's data and usage of its content."""
-    conds = conditions(conn, q)
-    sql_where, args = where(conds)
-    conn.execute("BEGIN")  # one snapshot for the count, the page and the facets
-    try:
-        total = conn.execute(f"SELECT COUNT(*) FROM files{sql_where}", args).fetchone()[0]
-        rowids = [r[0] for r in conn.execute(
-            f"SELECT files.rowid FROM files{sql_where} ORDER BY {order_by(q)} LIMIT ? OFFSET ?",
-            [*args, q.page_size, q.start])]
-        rows = {r["rowid"]: r for r in conn.execute(
-            f"SELECT files.rowid AS rowid, {', '.join(_SUMMARY)}, "
-            "(SELECT COUNT(*) FROM files d WHERE d.id = files.id) AS copies "
-            f"FROM files WHERE files.rowid IN ({', '.join('?' * len(rowids))})", rowids)} if rowids else {}
-        extra = _workspace(conn, list({rows[r]["id"] for r in rowids}))
-        facets = facet_counts(conn, q, conds) if q.with_facets else None
-    finally:
-        conn.execute("COMMIT")
+    share an `id`, and `copies` counts them), with the user's data and usage of its content. Run it through
+    `SearchColumns.read` (the rows are read in the snapshot's transaction)."""
+    masks = filter_masks(conn, cols, q)
+    total, page_rowids = page(cols, combined(masks), q.sort, q.descending, q.start, q.page_size)
+    rowids = [int(r) for r in page_rowids]
+    rows = {r["rowid"]: r for r in conn.execute(
+        f"SELECT files.rowid AS rowid, {', '.join(_SUMMARY)}, "
+        "(SELECT COUNT(*) FROM files d WHERE d.id = files.id) AS copies "
+        f"FROM files WHERE files.rowid IN ({', '.join('?' * len(rowids))})", rowids)} if rowids else {}
+    extra = _workspace(conn, list({rows[r]["id"] for r in rowids}))
     items = [{**_decode(rows[r], _SUMMARY), "copies": rows[r]["copies"], **extra[rows[r]["id"]]} for r in rowids]
     out = {"total": total, "page": q.start // q.page_size + 1, "page_size": q.page_size, "offset": q.start,
            "items": items}
-    if facets is not None:
-        out["facets"] = facets
+    if q.with_facets:
+        out["facets"] = facet_counts(cols, masks)
     return out
+
+
+def counts(conn: sqlite3.Connection, cols: Columns, q: SearchQuery) -> dict:
+    """{"total", "facets"} of the request's filters (the facets route)."""
+    return facet_counts(cols, filter_masks(conn, cols, q))
 
 
 def entry(conn: sqlite3.Connection, content_id: str) -> dict | None:
@@ -119,15 +117,15 @@ def duplicates(conn: sqlite3.Connection, limit: int = 500) -> list[dict]:
     return [{"id": r["id"], "names": json.loads(r["names"])} for r in rows]
 
 
-def facets(conn: sqlite3.Connection) -> dict:
+def facets(conn: sqlite3.Connection, cols: Columns) -> dict:
     """Counts over the whole index (the status route): totals, per value of every filter column, duplicates."""
-    counts = facet_counts(conn, SearchQuery(), {})
-    out: dict = {"total": counts["total"]}
+    whole = facet_counts(cols, {})
+    out: dict = {"total": whole["total"]}
     for name in FILTER_COLUMNS:
         if name != "folder":
-            out[name] = counts["facets"][name]
-    out["clip"] = counts["facets"]["clip"]["true"]
-    out["errors"] = counts["facets"]["error"]["true"]
+            out[name] = whole["facets"][name]
+    out["clip"] = whole["facets"]["clip"]["true"]
+    out["errors"] = whole["facets"]["error"]["true"]
     out["duplicate_groups"] = conn.execute(
         "SELECT COUNT(*) FROM (SELECT id FROM files GROUP BY id HAVING COUNT(*) > 1)").fetchone()[0]
     return out

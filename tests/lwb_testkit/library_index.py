@@ -30,7 +30,7 @@ def scan(lib: Library):
 
 def rows(lib: Library) -> dict[str, dict]:
     """name -> search item, for every file of the index."""
-    result = lib.read(store.search, store.parse_query({"page_size": "200"}))
+    result = lib.search(store.parse_query({"page_size": "200"}))
     return {item["name"]: item for item in result["items"]}
 
 

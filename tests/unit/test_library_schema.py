@@ -32,7 +32,7 @@ def test_migration_from_first_schema_keeps_profiles_and_adds_search(tmp_path):
     with closing(lib.connect()) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert [p["name"] for p in profiles.list_profiles(conn)] == ["Kept"]
-        assert store.search(conn, store.parse_query({"q": "m1"}))["total"] == 1
+        assert lib.search(store.parse_query({"q": "m1"}))["total"] == 1
 
 
 def test_database_from_a_newer_pack_is_refused(tmp_path):
@@ -121,13 +121,13 @@ def test_reads_during_a_scan_are_never_blocked(tmp_path):
     reads = threading.Semaphore(0)
     # Each scan notification waits for one more read: readers get in during the scan whatever the load.
     lib = library(tmp_path, root, notify=lambda e, d: reads.acquire(timeout=60))
-    lib.read(store.facets)  # create the database
+    lib.index_counts()  # create the database
     totals, errors = [], []
 
     def reader():
         while lib.scanning():
             try:
-                totals.append(lib.read(store.search, store.parse_query({"q": "r"}))["total"])
+                totals.append(lib.search(store.parse_query({"q": "r"}))["total"])
             except Exception as err:  # noqa: BLE001 - collected and asserted below
                 errors.append(err)
             reads.release()
@@ -166,5 +166,5 @@ def test_migration_from_v4_keeps_profiles_and_energy_and_adds_the_workspace_tabl
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"user_entries", "user_tags", "usage", "energy_summary", "profiles", "energy"} <= names
         assert [p["name"] for p in profiles.list_profiles(conn)] == ["Kept"]
-        found = store.search(conn, store.parse_query({"sort": "balance"}))["items"][0]
+        found = lib.search(store.parse_query({"sort": "balance"}))["items"][0]
         assert found["energy"]["balance"] == stats["balance"] and found["favourite"] is False

@@ -1,0 +1,257 @@
+"""An in-memory copy of what the library filters, sorts and counts by: one numpy array per field.
+
+Three parts, each read in the caller's read transaction (one database state) and read again only when
+its `search_changes` counter moved (schema v8 triggers): `FileColumns` (what the scanner wrote, from the
+narrow `files_snapshot` index), `KeyColumns` (energy balance and usage: the background energy pass and
+every prompt write them) and `UserColumns` (favourites and tags). Rows are in rowid order; a row's place
+in these arrays is its *position*.
+
+- text columns (family, arch, layout, role, adapter, category, folder) and rank are `Coded`: per row a
+  code into the column's distinct values, sorted as SQLite sorts them (NULL first, text by its bytes,
+  which is the order of Python's `str`), so a code order is the value order;
+- true/false facts (clip, preview, error; energy, used from the keys; favourite) are boolean arrays;
+- the sort keys (size, mtime_ns, indexed_at, balance, last_used, use_count) are numbers with a NULL
+  mask where a row may have none;
+- the name order (`name COLLATE NOCASE, path`) and the path order come from SQLite's own indexes, so
+  no collation is re-implemented here; every other sort breaks ties with one of them;
+- user tags are (position, tag group) pairs: one per file and tag on its content, tags compared as
+  SQLite's NOCASE compares them (ASCII letters folded), shown in the spelling most of those files carry.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# filter / facet name -> column of `files`.
+CODED_COLUMNS = {"family": "family", "arch": "arch", "layout": "layout", "role": "role", "format": "adapter",
+                 "category": "category", "folder": "folder", "rank": "rank"}
+_FLAG_BITS = {"clip": "has_clip = 1", "preview": "preview IS NOT NULL", "error": "error IS NOT NULL"}
+KEY_SORTS = ("balance", "last_used", "use_count")  # from other tables: energy, usage ('keys' part)
+_KEY_FLAGS = {"energy": "balance", "used": "use_count"}
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def nocase(text: str) -> str:
+    """The key SQLite's NOCASE collation compares by (only ASCII letters are folded)."""
+    return text.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A column as codes into its distinct values (`values[code]`), in SQLite's order, NULL (None) first."""
+    codes: np.ndarray
+    values: list
+
+    @classmethod
+    def of(cls, column: tuple) -> Coded:
+        distinct = set(column)
+        has_null = None in distinct
+        distinct.discard(None)
+        values = ([None] if has_null else []) + sorted(distinct)
+        index = {v: i for i, v in enumerate(values)}
+        return cls(np.array(list(map(index.__getitem__, column)), dtype=np.int32), values)
+
+    def lookup(self, wanted) -> np.ndarray:
+        """Boolean per row: its value is one of `wanted` (a predicate over values, or a collection of them)."""
+        test = wanted if callable(wanted) else (lambda v: v in wanted)
+        table = np.array([v is not None and bool(test(v)) for v in self.values], dtype=bool)
+        return table[self.codes]
+
+
+@dataclass(frozen=True)
+class FileColumns:
+    """What the scanner wrote: facts, size / modified / indexed sort keys, the name and path orders."""
+    rowid: np.ndarray  # int64, ascending
+    coded: dict[str, Coded]
+    flags: dict[str, np.ndarray]  # clip, preview, error -> bool per row
+    numbers: dict[str, np.ndarray]  # size, mtime_ns, indexed_at per row
+    name_order: np.ndarray  # positions in `name COLLATE NOCASE, path` order
+    name_rank: np.ndarray  # position -> place in that order
+    path_rank: np.ndarray
+    rows_of: dict[str, list[int]]  # content id -> positions of its files (copies share one)
+    orders: dict[str, np.ndarray] = field(default_factory=dict)  # sort -> order (filled lazily, sort_orders.py)
+
+    @property
+    def count(self) -> int:
+        return int(self.rowid.size)
+
+    def positions(self, rowids) -> np.ndarray:
+        """Positions of rowids known to be in the snapshot."""
+        return np.searchsorted(self.rowid, np.asarray(rowids, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class KeyColumns:
+    """The sort keys copied onto the files from energy and usage (schema v6), per row of a FileColumns."""
+    numbers: dict[str, np.ndarray]  # balance, last_used, use_count (0 where NULL)
+    nulls: dict[str, np.ndarray]  # bool per row: no value
+    orders: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def flag(self, name: str) -> np.ndarray:
+        return ~self.nulls[_KEY_FLAGS[name]]
+
+
+@dataclass(frozen=True)
+class UserColumns:
+    favourite: np.ndarray  # bool per row
+    tag_pos: np.ndarray  # int64 per (file, tag) pair
+    tag_group: np.ndarray  # int64 per pair: index into tag_names
+    tag_names: list[str]  # per group, as the tag list spells it
+    tag_keys: dict[str, int]  # nocase(tag) -> group
+
+
+@dataclass
+class Columns:
+    version: int  # the owner connection's PRAGMA data_version when last checked
+    changes: dict[str, int]  # search_changes counters the parts were read at
+    files: FileColumns
+    keys: KeyColumns
+    user: UserColumns
+    has_fts: bool
+    has_user_fts: bool
+    text_masks: dict[str, np.ndarray | None] = field(default_factory=dict)  # q -> rows (filter_masks.py)
+
+    @property
+    def count(self) -> int:
+        return self.files.count
+
+    def flag(self, name: str) -> np.ndarray:
+        if name == "favourite":
+            return self.user.favourite
+        return self.keys.flag(name) if name in _KEY_FLAGS else self.files.flags[name]
+
+    def rows(self, rowids) -> np.ndarray:
+        """Boolean per row: its rowid is one of `rowids`."""
+        mask = np.zeros(self.count, dtype=bool)
+        if len(rowids):
+            mask[self.files.positions(rowids)] = True
+        return mask
+
+
+def _tuples(conn: sqlite3.Connection, sql: str, args=()) -> list[tuple]:
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: the snapshot reads tens of thousands of rows
+    return cursor.execute(sql, args).fetchall()
+
+
+def _rank_of(order: np.ndarray) -> np.ndarray:
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return rank
+
+
+def _integers(text: str | None) -> np.ndarray:
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
+
+
+def load_files(conn: sqlite3.Connection) -> FileColumns:
+    """The file part, read in the caller's open read transaction.
+
+    Whole columns come back as one JSON array or comma list each (built in SQLite from the narrow
+    `files_snapshot` index: one Python string per column instead of one object per value); the REAL
+    `indexed_at` is read as numbers, so no digit of it is lost."""
+    names = list(dict.fromkeys(CODED_COLUMNS.values()))
+    bits = " | ".join(f"(({sql}) << {i})" for i, sql in enumerate(_FLAG_BITS.values()))
+    row = _tuples(conn, f"SELECT {', '.join(f'json_group_array({c})' for c in names)}, group_concat(rowid), "
+                        f"group_concat(size), group_concat(mtime_ns), group_concat({bits}), json_group_array(id) "
+                        "FROM files")[0]
+    rowid = _integers(row[len(names)])
+    by_rowid = np.argsort(rowid, kind="stable")
+    rowid = rowid[by_rowid]
+    coded = {}
+    for i, column in enumerate(names):
+        found = Coded.of(tuple(json.loads(row[i])) if rowid.size else ())
+        coded[column] = Coded(found.codes[by_rowid], found.values)
+    numbers = {"size": _integers(row[len(names) + 1])[by_rowid], "mtime_ns": _integers(row[len(names) + 2])[by_rowid]}
+    packed = _integers(row[len(names) + 3])[by_rowid]
+    ids = json.loads(row[len(names) + 4])
+    rows_of: dict[str, list[int]] = {}
+    for position, at in enumerate(by_rowid.tolist()):
+        rows_of.setdefault(ids[at], []).append(position)
+    flags = {name: (packed >> i & 1).astype(bool) for i, name in enumerate(_FLAG_BITS)}
+    indexed = np.array(_tuples(conn, "SELECT rowid, indexed_at FROM files"), dtype=np.float64).reshape(-1, 2)
+    numbers["indexed_at"] = np.empty(rowid.size, dtype=np.float64)
+    numbers["indexed_at"][np.searchsorted(rowid, indexed[:, 0].astype(np.int64))] = indexed[:, 1]
+
+    def positions(sql: str) -> np.ndarray:
+        return np.searchsorted(rowid, np.array(_tuples(conn, sql), dtype=np.int64).reshape(-1))
+
+    name_order = positions("SELECT rowid FROM files ORDER BY name COLLATE NOCASE, path")
+    path_rank = _rank_of(positions("SELECT rowid FROM files ORDER BY path"))
+    return FileColumns(rowid, {facet: coded[column] for facet, column in CODED_COLUMNS.items()}, flags, numbers,
+                       name_order, _rank_of(name_order), path_rank, rows_of)
+
+
+def load_keys(conn: sqlite3.Connection, files: FileColumns) -> KeyColumns:
+    """Energy balance, last use and use count of the rows of `files` (exact numbers; NULL = none)."""
+    found = np.array(_tuples(conn, f"SELECT rowid, {', '.join(KEY_SORTS)} FROM files"),
+                     dtype=np.float64).reshape(-1, 1 + len(KEY_SORTS))  # NULL -> nan
+    at = files.positions(found[:, 0].astype(np.int64))
+    numbers, nulls = {}, {}
+    for i, name in enumerate(KEY_SORTS):
+        values = np.zeros(files.count, dtype=np.float64)
+        values[at] = found[:, 1 + i]
+        nulls[name] = np.isnan(values)
+        numbers[name] = np.where(nulls[name], 0.0, values)
+    return KeyColumns(numbers, nulls)
+
+
+def load_user(conn: sqlite3.Connection, files: FileColumns) -> UserColumns:
+    """The user part (favourites, tags by content id) placed on the rows of `files` with that content."""
+    favourite = np.zeros(files.count, dtype=bool)
+    for content in json.loads(_tuples(conn, "SELECT json_group_array(id) FROM user_entries WHERE favourite = 1")[0][0]):
+        favourite[files.rows_of.get(content, [])] = True
+    ids, tags = (json.loads(t) for t in _tuples(conn, "SELECT json_group_array(id), json_group_array(tag) "
+                                                      "FROM user_tags")[0])
+    tag_keys: dict[str, int] = {}
+    spellings: list[Counter] = []
+    pos, group = [], []
+    for content, tag in zip(ids, tags, strict=True):
+        rows = files.rows_of.get(content)
+        if not rows:
+            continue  # user data of a content no file has any more
+        g = tag_keys.setdefault(nocase(tag), len(tag_keys))
+        if g == len(spellings):
+            spellings.append(Counter())
+        spellings[g][tag] += len(rows)
+        pos += rows
+        group += [g] * len(rows)
+    # One spelling per tag (NOCASE group): the one most files carry (ties: the first in code point order).
+    tag_names = [min(s, key=lambda t, s=s: (-s[t], t)) for s in spellings]
+    return UserColumns(favourite, np.array(pos, dtype=np.int64), np.array(group, dtype=np.int64), tag_names,
+                       tag_keys)
+
+
+def change_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(_tuples(conn, "SELECT part, n FROM search_changes"))
+
+
+def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return bool(_tuples(conn, "SELECT 1 FROM sqlite_master WHERE name = ?", (name,)))
+
+
+def load_columns(conn: sqlite3.Connection, version: int) -> Columns:
+    """Every part, read in the caller's open read transaction."""
+    changes = change_counts(conn)
+    files = load_files(conn)
+    return Columns(version, changes, files, load_keys(conn, files), load_user(conn, files),
+                   _table_exists(conn, "files_fts"), _table_exists(conn, "user_fts"))
+
+
+def refresh(conn: sqlite3.Connection, cols: Columns, version: int) -> Columns:
+    """`cols` brought to the state of the caller's read transaction: the parts whose counter moved are read
+    again (all of them when the files changed: the others are placed on their rows)."""
+    changes = change_counts(conn)
+    moved = {part for part in ("files", "keys", "user") if changes.get(part) != cols.changes.get(part)}
+    if not moved:
+        cols.version = version
+        return cols
+    files = load_files(conn) if "files" in moved else cols.files
+    keys = load_keys(conn, files) if moved & {"files", "keys"} else cols.keys
+    user = load_user(conn, files) if moved & {"files", "user"} else cols.user
+    return Columns(version, changes, files, keys, user, cols.has_fts, cols.has_user_fts)
