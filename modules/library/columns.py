@@ -10,10 +10,10 @@ in these arrays is its *position*.
   code into the column's distinct values, sorted as SQLite sorts them (NULL first, text by its bytes,
   which is the order of Python's `str`), so a code order is the value order;
 - true/false facts (clip, preview, error; energy, used from the keys; favourite) are boolean arrays;
-- the sort keys (size, mtime_ns, indexed_at, balance, last_used, use_count) are numbers with a NULL
-  mask where a row may have none;
-- the name order (`name COLLATE NOCASE, path`) and the path order come from SQLite's own indexes, so
-  no collation is re-implemented here; every other sort breaks ties with one of them;
+- the sort keys (size, mtime_ns; balance, last_used, use_count with a NULL mask; indexed_at when first
+  sorted by) are numbers, REALs read as numbers so no digit is lost;
+- the name order (`name COLLATE NOCASE, path`) and the path order come from SQLite's own indexes when a
+  sort first needs them, so no collation is re-implemented here; every other sort breaks ties with one of them;
 - user tags are (position, tag group) pairs: one per file and tag on its content, tags compared as
   SQLite's NOCASE compares them (ASCII letters folded), shown in the spelling most of those files carry.
 """
@@ -65,16 +65,16 @@ class Coded:
 
 @dataclass(frozen=True)
 class FileColumns:
-    """What the scanner wrote: facts, size / modified / indexed sort keys, the name and path orders."""
+    """What the scanner wrote: facts and the size / modified sort keys. The name and path orders and the
+    index times are read when a sort first needs them (`cached`), in a transaction of the same file rows."""
     rowid: np.ndarray  # int64, ascending
     coded: dict[str, Coded]
     flags: dict[str, np.ndarray]  # clip, preview, error -> bool per row
-    numbers: dict[str, np.ndarray]  # size, mtime_ns, indexed_at per row
-    name_order: np.ndarray  # positions in `name COLLATE NOCASE, path` order
-    name_rank: np.ndarray  # position -> place in that order
-    path_rank: np.ndarray
-    rows_of: dict[str, list[int]]  # content id -> positions of its files (copies share one)
-    orders: dict[str, np.ndarray] = field(default_factory=dict)  # sort -> order (filled lazily, sort_orders.py)
+    numbers: dict[str, np.ndarray]  # size, mtime_ns per row
+    content_ids: np.ndarray  # distinct content ids, sorted
+    by_content: np.ndarray  # positions ordered by content (copies of one content side by side)
+    content_of: np.ndarray  # position -> index into content_ids, in by_content order
+    orders: dict[str, np.ndarray] = field(default_factory=dict)  # sort orders and lazily read keys
 
     @property
     def count(self) -> int:
@@ -83,6 +83,43 @@ class FileColumns:
     def positions(self, rowids) -> np.ndarray:
         """Positions of rowids known to be in the snapshot."""
         return np.searchsorted(self.rowid, np.asarray(rowids, dtype=np.int64))
+
+    def cached(self, key: str, read):
+        if key not in self.orders:
+            self.orders[key] = read()
+        return self.orders[key]
+
+    def ordered_positions(self, conn: sqlite3.Connection, sql: str) -> np.ndarray:
+        """Positions of the rowids `sql` selects, in its order."""
+        return self.positions(np.array(tuples(conn, sql), dtype=np.int64).reshape(-1))
+
+    def rows_of(self, ids) -> np.ndarray:
+        """Positions of every file whose content id is one of `ids` (once per id given; unknown ids: none)."""
+        ids = np.asarray(ids, dtype=str)
+        if not ids.size or not self.content_ids.size:
+            return np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.content_ids, ids), self.content_ids.size - 1)
+        known = np.flatnonzero(self.content_ids[at] == ids)
+        return self.by_content[self._expand(at[known])[1]]
+
+    def rows_per_id(self, ids) -> tuple[np.ndarray, np.ndarray]:
+        """(index into `ids`, position) for every file of every id of `ids` that some file has."""
+        ids = np.asarray(ids, dtype=str)
+        if not ids.size or not self.content_ids.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.content_ids, ids), self.content_ids.size - 1)
+        known = np.flatnonzero(self.content_ids[at] == ids)
+        which, places = self._expand(at[known])
+        return known[which], self.by_content[places]
+
+    def _expand(self, contents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each content index given, its files: (index into `contents`, place in by_content)."""
+        low = np.searchsorted(self.content_of, contents, side="left")
+        high = np.searchsorted(self.content_of, contents, side="right")
+        counts = high - low
+        which = np.repeat(np.arange(contents.size), counts)
+        places = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(low, counts)
+        return which, places
 
 
 @dataclass(frozen=True)
@@ -133,7 +170,7 @@ class Columns:
         return mask
 
 
-def _tuples(conn: sqlite3.Connection, sql: str, args=()) -> list[tuple]:
+def tuples(conn: sqlite3.Connection, sql: str, args=()) -> list[tuple]:
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: the snapshot reads tens of thousands of rows
     return cursor.execute(sql, args).fetchall()
@@ -153,11 +190,10 @@ def load_files(conn: sqlite3.Connection) -> FileColumns:
     """The file part, read in the caller's open read transaction.
 
     Whole columns come back as one JSON array or comma list each (built in SQLite from the narrow
-    `files_snapshot` index: one Python string per column instead of one object per value); the REAL
-    `indexed_at` is read as numbers, so no digit of it is lost."""
+    `files_snapshot` index: one Python string per column instead of one object per value)."""
     names = list(dict.fromkeys(CODED_COLUMNS.values()))
     bits = " | ".join(f"(({sql}) << {i})" for i, sql in enumerate(_FLAG_BITS.values()))
-    row = _tuples(conn, f"SELECT {', '.join(f'json_group_array({c})' for c in names)}, group_concat(rowid), "
+    row = tuples(conn, f"SELECT {', '.join(f'json_group_array({c})' for c in names)}, group_concat(rowid), "
                         f"group_concat(size), group_concat(mtime_ns), group_concat({bits}), json_group_array(id) "
                         "FROM files")[0]
     rowid = _integers(row[len(names)])
@@ -169,27 +205,17 @@ def load_files(conn: sqlite3.Connection) -> FileColumns:
         coded[column] = Coded(found.codes[by_rowid], found.values)
     numbers = {"size": _integers(row[len(names) + 1])[by_rowid], "mtime_ns": _integers(row[len(names) + 2])[by_rowid]}
     packed = _integers(row[len(names) + 3])[by_rowid]
-    ids = json.loads(row[len(names) + 4])
-    rows_of: dict[str, list[int]] = {}
-    for position, at in enumerate(by_rowid.tolist()):
-        rows_of.setdefault(ids[at], []).append(position)
     flags = {name: (packed >> i & 1).astype(bool) for i, name in enumerate(_FLAG_BITS)}
-    indexed = np.array(_tuples(conn, "SELECT rowid, indexed_at FROM files"), dtype=np.float64).reshape(-1, 2)
-    numbers["indexed_at"] = np.empty(rowid.size, dtype=np.float64)
-    numbers["indexed_at"][np.searchsorted(rowid, indexed[:, 0].astype(np.int64))] = indexed[:, 1]
-
-    def positions(sql: str) -> np.ndarray:
-        return np.searchsorted(rowid, np.array(_tuples(conn, sql), dtype=np.int64).reshape(-1))
-
-    name_order = positions("SELECT rowid FROM files ORDER BY name COLLATE NOCASE, path")
-    path_rank = _rank_of(positions("SELECT rowid FROM files ORDER BY path"))
+    ids = np.array(json.loads(row[len(names) + 4]) if rowid.size else [], dtype=str)[by_rowid]
+    content_ids, content = np.unique(ids, return_inverse=True)
+    by_content = np.argsort(content, kind="stable")
     return FileColumns(rowid, {facet: coded[column] for facet, column in CODED_COLUMNS.items()}, flags, numbers,
-                       name_order, _rank_of(name_order), path_rank, rows_of)
+                       content_ids, by_content, content.reshape(-1)[by_content])
 
 
 def load_keys(conn: sqlite3.Connection, files: FileColumns) -> KeyColumns:
     """Energy balance, last use and use count of the rows of `files` (exact numbers; NULL = none)."""
-    found = np.array(_tuples(conn, f"SELECT rowid, {', '.join(KEY_SORTS)} FROM files"),
+    found = np.array(tuples(conn, f"SELECT rowid, {', '.join(KEY_SORTS)} FROM files"),
                      dtype=np.float64).reshape(-1, 1 + len(KEY_SORTS))  # NULL -> nan
     at = files.positions(found[:, 0].astype(np.int64))
     numbers, nulls = {}, {}
@@ -204,35 +230,34 @@ def load_keys(conn: sqlite3.Connection, files: FileColumns) -> KeyColumns:
 def load_user(conn: sqlite3.Connection, files: FileColumns) -> UserColumns:
     """The user part (favourites, tags by content id) placed on the rows of `files` with that content."""
     favourite = np.zeros(files.count, dtype=bool)
-    for content in json.loads(_tuples(conn, "SELECT json_group_array(id) FROM user_entries WHERE favourite = 1")[0][0]):
-        favourite[files.rows_of.get(content, [])] = True
-    ids, tags = (json.loads(t) for t in _tuples(conn, "SELECT json_group_array(id), json_group_array(tag) "
+    chosen = json.loads(tuples(conn, "SELECT json_group_array(id) FROM user_entries WHERE favourite = 1")[0][0])
+    favourite[files.rows_of(chosen)] = True
+    ids, tags = (json.loads(t) for t in tuples(conn, "SELECT json_group_array(id), json_group_array(tag) "
                                                       "FROM user_tags")[0])
+    which, tag_pos = files.rows_per_id(ids)
     tag_keys: dict[str, int] = {}
     spellings: list[Counter] = []
-    pos, group = [], []
-    for content, tag in zip(ids, tags, strict=True):
-        rows = files.rows_of.get(content)
-        if not rows:
-            continue  # user data of a content no file has any more
+    per_tag = []
+    for tag in tags:
         g = tag_keys.setdefault(nocase(tag), len(tag_keys))
         if g == len(spellings):
             spellings.append(Counter())
-        spellings[g][tag] += len(rows)
-        pos += rows
-        group += [g] * len(rows)
+        per_tag.append(g)
+    tag_group = np.array(per_tag, dtype=np.int64)[which] if per_tag else np.zeros(0, dtype=np.int64)
+    for i in which.tolist():
+        spellings[per_tag[i]][tags[i]] += 1
     # One spelling per tag (NOCASE group): the one most files carry (ties: the first in code point order).
-    tag_names = [min(s, key=lambda t, s=s: (-s[t], t)) for s in spellings]
-    return UserColumns(favourite, np.array(pos, dtype=np.int64), np.array(group, dtype=np.int64), tag_names,
-                       tag_keys)
+    # Groups no indexed file carries keep their place (counted 0, never shown).
+    tag_names = [min(s, key=lambda t, s=s: (-s[t], t)) if s else "" for s in spellings]
+    return UserColumns(favourite, tag_pos, tag_group, tag_names, tag_keys)
 
 
 def change_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    return dict(_tuples(conn, "SELECT part, n FROM search_changes"))
+    return dict(tuples(conn, "SELECT part, n FROM search_changes"))
 
 
 def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    return bool(_tuples(conn, "SELECT 1 FROM sqlite_master WHERE name = ?", (name,)))
+    return bool(tuples(conn, "SELECT 1 FROM sqlite_master WHERE name = ?", (name,)))
 
 
 def load_columns(conn: sqlite3.Connection, version: int) -> Columns:

@@ -63,7 +63,7 @@ def search(conn: sqlite3.Connection, cols: Columns, q: SearchQuery) -> dict:
     share an `id`, and `copies` counts them), with the user's data and usage of its content. Run it through
     `SearchColumns.read` (the rows are read in the snapshot's transaction)."""
     masks = filter_masks(conn, cols, q)
-    total, page_rowids = page(cols, combined(masks), q.sort, q.descending, q.start, q.page_size)
+    total, page_rowids = page(conn, cols, combined(masks), q.sort, q.descending, q.start, q.page_size)
     rowids = [int(r) for r in page_rowids]
     rows = {r["rowid"]: r for r in conn.execute(
         f"SELECT files.rowid AS rowid, {', '.join(_SUMMARY)}, "
