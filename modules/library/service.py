@@ -67,7 +67,7 @@ class Library:
         self._energy_slots = threading.BoundedSemaphore(energy_slots)
         self._background_energy = background_energy  # False: only on request (tests about scanning)
         self.energy_backlog = EnergyBacklog(self.connect, self._notify, wait_interactive_idle=wait_interactive_idle)
-        self.columns = SearchColumns(lambda: self.connect())
+        self.columns = SearchColumns(lambda: self.connect(), lambda: self.db_path)
 
     # -- connections ------------------------------------------------------------------------------
     def connect(self):

@@ -312,3 +312,22 @@ async def test_every_kind_of_write_is_seen_by_the_very_next_search(client):
                                                    "styles/dusk.safetensors", "styles/ember.safetensors"]
     assert after["facets"]["facets"]["family"] == {"SD15": 1, "SDXL": 3}
     assert after["facets"]["facets"]["tag"] == {"Dusk light": 1}
+
+
+def test_a_database_deleted_while_running_is_searched_afresh(tmp_path):
+    root = tmp_path / "loras"
+    for n in range(3):
+        tiny_lora(root / f"m{n}.safetensors", seed=n)
+    lib = library(tmp_path, root)
+    scan(lib)
+    cid = lib.search(store.parse_query({}))["items"][0]["id"]
+    with closing(lib.connect()) as conn:
+        from lora_weights_builder.modules.library import user_data
+        user_data.update(conn, [cid], {"favourite": True})
+    assert lib.search(store.parse_query({"favourite": "true"}))["total"] == 1
+    for suffix in ("", "-wal", "-shm"):  # the user deletes the database to rebuild it
+        (lib.db_path.parent / (lib.db_path.name + suffix)).unlink(missing_ok=True)
+    scan(lib)
+    assert lib.search(store.parse_query({}))["total"] == 3
+    assert lib.search(store.parse_query({"favourite": "true"}))["total"] == 0
+    lib.stop()
