@@ -191,28 +191,44 @@ def _shape_of(value) -> tuple[int, ...] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _key_facts(key: str) -> tuple[str, str | None, bool, str, str | None, str | None]:
+    """(lowercased key, text encoder or None, is a q_proj, canonical module path, dims role, LoKr factor)
+    of one tensor key: what `_collect` needs from the name alone. Memoised (bounded, thread-safe): a
+    library repeats the same few thousand key names across its tensor tables."""
+    low = key.lower()
+    tail = max(0, len(low) - _SUFFIX_TAIL)
+    match = _SUFFIX.search(low, tail)
+    module = low[: match.start()] if match else low
+    role = _ROLES.get(match.lastgroup) if match else None
+    te = _TE_PREFIX.match(module) if module.startswith(_TE_STARTS) else None
+    if te:
+        name = "te" + (te["n"] or te["d"] or (te["c"] and "_" + te["c"]) or "")
+        return low, name, _Q_PROJ.search(module) is not None, "", role, None
+    canon = module[_PREFIX_RX.match(module).end():].replace(".", "_")
+    return low, None, False, canon, role, match["lokr"] if match else None
+
+
 def _collect(shapes: Mapping[str, tuple[int, ...] | None]) -> _Keys:
     facts = _Keys()
+    raw, modules, encoders = facts.raw, facts.modules, facts.text_encoders
     for key, shape in shapes.items():
-        low = key.lower()
-        facts.raw.append(low)
-        tail = max(0, len(low) - _SUFFIX_TAIL)
-        match = _SUFFIX.search(low, tail)
-        module = low[: match.start()] if match else low
-        role = _ROLES.get(match.lastgroup) if match else None
-        te = _TE_PREFIX.match(module) if module.startswith(_TE_STARTS) else None
-        if te:
-            name = "te" + (te["n"] or te["d"] or (te["c"] and "_" + te["c"]) or "")
-            entry = facts.text_encoders.setdefault(name, _Module())
-            if _Q_PROJ.search(module):
+        low, te, q_proj, canon, role, lokr = _key_facts(key)
+        raw.append(low)
+        if te is not None:
+            entry = encoders.get(te)
+            if entry is None:
+                entry = encoders[te] = _Module()
+            if q_proj:
                 _set_dims(entry, role, shape)
             continue
-        canon = module[_PREFIX_RX.match(module).end():].replace(".", "_")
-        entry = facts.modules.setdefault(canon, _Module())
+        entry = modules.get(canon)
+        if entry is None:
+            entry = modules[canon] = _Module()
         _set_dims(entry, role, shape)
-        if match and match["lokr"] and shape:
-            entry.lokr[match["lokr"]] = shape
-    for entry in facts.modules.values():
+        if lokr and shape:
+            entry.lokr[lokr] = shape
+    for entry in modules.values():
         if entry.lokr:
             entry.settle_lokr()
     return facts

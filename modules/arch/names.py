@@ -8,6 +8,7 @@ names first ("Pony V7" is AuraFlow before "pony" is SDXL_PONY; "flux 2" before "
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .ids import (
@@ -67,15 +68,22 @@ def _normalise_name(text: str) -> str:
 
 def map_base_model_string(text: str) -> str | None:
     """The architecture a base-model string names ("SDXL 1.0", "Flux.1 D", "sd_v1", ...), or None."""
-    if not isinstance(text, str):
-        return None
-    norm = _normalise_name(text)
-    return next((arch for rx, arch in _NAME_SEARCH if rx.search(norm)), None)
+    return _search_name(text) if isinstance(text, str) else None
 
 
 def map_tag(tag: str) -> str | None:
     """A free-form tag counts only when the whole tag is a base-model name ("pony", not "my little pony")."""
-    if not isinstance(tag, str):
-        return None
+    return _full_name(tag) if isinstance(tag, str) else None
+
+
+# Memoised (bounded, thread-safe): a library index maps the same few base-model strings and tags per file.
+@functools.lru_cache(maxsize=4096)
+def _search_name(text: str) -> str | None:
+    norm = _normalise_name(text)
+    return next((arch for rx, arch in _NAME_SEARCH if rx.search(norm)), None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _full_name(tag: str) -> str | None:
     norm = _normalise_name(tag)
     return next((arch for rx, arch in _NAME_FULL if rx.fullmatch(norm)), None)

@@ -140,15 +140,22 @@ def read_facts(path: str, name: str, cache: StructureCache) -> dict:
     if structure is None:
         return row
     verdict = detect(structure, metadata, data)
-    blocks = structure.blocks(verdict.arch)
-    encoders = sorted({split_block_id(b)[0] for b in blocks} & set(TEXT_ENCODERS))
-    layout = layout_for(verdict.arch)
+    per_arch = structure.per_arch.get(verdict.arch)
+    if per_arch is None:  # once per table and architecture: the same for every file with that table
+        per_arch = structure.per_arch[verdict.arch] = _block_columns(structure, verdict.arch)
     row.update(
-        arch=verdict.arch, family=base_family(verdict.arch),
+        per_arch, arch=verdict.arch, family=base_family(verdict.arch),
         lineage=verdict.arch if verdict.arch in SDXL_LINEAGES else None, arch_source=verdict.source,
-        arch_conflicts=json.dumps(list(verdict.conflicts)), category=category_of(verdict.arch, blocks),
-        layout=layout.name if layout else None, blocks=json.dumps(list(blocks)), rank=structure.rank,
-        adapter=structure.adapter, has_clip=int(bool(encoders)), clip_encoders=json.dumps(encoders),
-        tensor_count=structure.tensor_count,
+        arch_conflicts=json.dumps(list(verdict.conflicts)),
     )
     return row
+
+
+def _block_columns(structure: Structure, arch: str) -> dict:
+    blocks = structure.blocks(arch)
+    encoders = sorted({split_block_id(b)[0] for b in blocks} & set(TEXT_ENCODERS))
+    layout = layout_for(arch)
+    return {"category": category_of(arch, blocks), "layout": layout.name if layout else None,
+            "blocks": json.dumps(list(blocks)), "rank": structure.rank, "adapter": structure.adapter,
+            "has_clip": int(bool(encoders)), "clip_encoders": json.dumps(encoders),
+            "tensor_count": structure.tensor_count}

@@ -21,10 +21,10 @@ exit when their stdin closes (`close()`, or the parent process dying).
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import pickle
-import queue
 import struct
 import subprocess
 import sys
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_WORKERS = 4  # header parsing is bound by the disk beyond a few cores
 MAX_RESTARTS = 4  # per pool; past that, batches are read in the calling thread
+GC_YOUNG_OBJECTS = 10_000  # a child's young-generation threshold (the default is 700)
 _LEN = struct.Struct("<Q")
 _PACKAGE = "lwb_parse_worker"  # the pack's name inside a child (rows are plain data: names do not cross)
 
@@ -89,7 +90,15 @@ def _recv(stream):
 
 
 def serve(inp, out) -> None:
-    """The child's loop: batches in, rows out, until stdin closes."""
+    """The child's loop: batches in, rows out, until stdin closes.
+
+    Garbage collection is tuned for this process's one job: a header parse allocates a few thousand
+    containers that die by reference counting (JSON trees hold no cycles), yet each allocation burst
+    triggers collections that walk the survivors; left at the defaults they take ~40 % of a cold
+    parse. The imported modules are frozen out of collection and the young generation made larger.
+    """
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_OBJECTS, 10, 10)
     cache = StructureCache()
     while True:
         try:
@@ -120,23 +129,67 @@ class _Child:
         self.proc.stdout.close()
 
 
+class TableRouter:
+    """Which worker reads a file: every file with one tensor table goes to the same worker.
+
+    A worker analyses a table it has not seen in full (`structure.py`: 2-3x the cost of parsing the
+    header) and reuses the analysis for every later file with that table; a table analysed by two
+    workers is analysed twice. A file's data size (file size - 8 - header length: the sum of its
+    tensors' bytes) stands for its table without parsing anything, so the parent reads only the 8-byte
+    length prefix. Two tables of one data size (the same shapes in F16 and BF16) share a worker, which
+    costs nothing: each is still analysed once. A new data size goes to the worker with the fewest files.
+    """
+
+    def __init__(self, workers: int):
+        self._slot_of: dict[int, int] = {}
+        self.files = [0] * workers
+
+    def slot(self, path: str, size: int) -> int:
+        key = data_size(path, size)
+        slot = self._slot_of.get(key)
+        if slot is None:
+            slot = self.files.index(min(self.files))
+            if key >= 0:
+                self._slot_of[key] = slot
+        self.files[slot] += 1
+        return slot
+
+
+def data_size(path: str, size: int) -> int:
+    """Bytes after the header of a `size`-byte safetensors file (-1: unreadable or not safetensors)."""
+    try:
+        with open(path, "rb") as f:
+            prefix = f.read(8)
+    except OSError:
+        return -1
+    if len(prefix) < 8:
+        return -1
+    rest = size - 8 - int.from_bytes(prefix, "little")
+    return rest if rest >= 0 else -1
+
+
+class _Slot:
+    """One child process and the thread that feeds it its batches in order."""
+
+    def __init__(self, index: int):
+        self.child: _Child | None = None
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"lwb-parse-{index}")
+
+
 class ParseWorkers:
-    """`with ParseWorkers(n) as pool: pool.submit(batch).result()` -> [(path, row, error)], batches spread over
-    `n` child processes."""
+    """`with ParseWorkers(n) as pool: pool.submit(batch, slot).result()` -> [(path, row, error)], read by
+    child process `slot` (round robin without one); see `TableRouter` for choosing the slot."""
 
     def __init__(self, workers: int | None = None):
         self._size = workers or default_workers()
-        self._idle: queue.Queue[_Child] = queue.Queue()
-        self._children: list[_Child] = []
-        self._lock = threading.Lock()  # guards _children and _restarts
+        self._lock = threading.Lock()  # guards the slots' children and the counters
         self._restarts = 0
+        self._next = 0
         self.local_batches = 0  # batches read in the calling thread (no child could be started)
         self._local_cache = StructureCache()
-        self._threads = ThreadPoolExecutor(self._size, thread_name_prefix="lwb-parse")
-        for _ in range(self._size):
-            child = self._start()
-            if child is not None:
-                self._idle.put(child)
+        self._slots = [_Slot(i) for i in range(self._size)]
+        for slot in self._slots:
+            slot.child = self._start()
 
     def __enter__(self) -> ParseWorkers:
         return self
@@ -145,77 +198,66 @@ class ParseWorkers:
         self.close()
 
     @property
+    def size(self) -> int:
+        return self._size
+
+    @property
     def restarts(self) -> int:
         with self._lock:
             return self._restarts
 
     def pids(self) -> list[int]:
         with self._lock:
-            return [c.proc.pid for c in self._children if c.proc.poll() is None]
+            return [s.child.proc.pid for s in self._slots if s.child and s.child.proc.poll() is None]
 
     @property
     def processes(self) -> int:
-        with self._lock:
-            return sum(c.proc.poll() is None for c in self._children)
+        return len(self.pids())
 
     def _start(self) -> _Child | None:
         try:
-            child = _Child()
+            return _Child()
         except OSError as err:
             log.warning("library scan: cannot start a header worker process (%s); reading in this process", err)
             return None
-        with self._lock:
-            self._children.append(child)
-        return child
 
-    def _replace(self, child: _Child, why: object) -> None:
-        """Drop a dead child; start a replacement unless restarts ran out."""
+    def _replace(self, slot: _Slot, why: object) -> None:
+        """Drop the slot's dead child; start a replacement unless restarts ran out."""
+        child = slot.child
         log.warning("library scan: header worker %s died (%s); replacing it", child.proc.pid, why)
         child.close()
         with self._lock:
-            self._children.remove(child)
             self._restarts += 1
             may_restart = self._restarts <= MAX_RESTARTS
-        replacement = self._start() if may_restart else None
-        if replacement is not None:
-            self._idle.put(replacement)
+        slot.child = self._start() if may_restart else None
 
-    def _take(self) -> _Child | None:
-        """An idle live child (waiting for one), or None when the pool has none left."""
+    def _run(self, slot: _Slot, items: list[tuple[str, str]]):
         while True:
-            try:
-                child = self._idle.get(timeout=0.5)
-            except queue.Empty:
-                with self._lock:
-                    if not self._children:
-                        return None
-                continue
-            if child.proc.poll() is None:
-                return child
-            self._replace(child, f"exit code {child.proc.returncode}")
-
-    def _run(self, items: list[tuple[str, str]]):
-        while True:
-            child = self._take()
+            child = slot.child
             if child is None:
                 with self._lock:
                     self.local_batches += 1
                 return read_batch(items, self._local_cache)
-            try:
-                result = child.run(items)
-            except (EOFError, OSError, pickle.UnpicklingError) as err:
-                self._replace(child, err)
+            if child.proc.poll() is not None:
+                self._replace(slot, f"exit code {child.proc.returncode}")
                 continue
-            self._idle.put(child)
-            return result
+            try:
+                return child.run(items)
+            except (EOFError, OSError, pickle.UnpicklingError) as err:
+                self._replace(slot, err)
 
-    def submit(self, items: list[tuple[str, str]]) -> Future:
-        """Queue one batch of (path, name); the future's result is `read_batch`'s."""
-        return self._threads.submit(self._run, list(items))
+    def submit(self, items: list[tuple[str, str]], slot: int | None = None) -> Future:
+        """Queue one batch of (path, name) for worker `slot`; the future's result is `read_batch`'s."""
+        if slot is None:
+            with self._lock:
+                slot, self._next = self._next, (self._next + 1) % self._size
+        target = self._slots[slot % self._size]
+        return target.thread.submit(self._run, target, list(items))
 
     def close(self) -> None:
-        self._threads.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
-            children, self._children = self._children, []
-        for child in children:
-            child.close()
+        for slot in self._slots:
+            slot.thread.shutdown(wait=True, cancel_futures=True)
+        for slot in self._slots:
+            if slot.child is not None:
+                slot.child.close()
+                slot.child = None

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from .parse_workers import ParseWorkers, default_workers, read_batch
+from .parse_workers import ParseWorkers, TableRouter, default_workers, read_batch
 from .roles import ROLE_TABLE_VERSION, role_of_name
 from .structure import StructureCache
 from .walk import SeenFile, walk_root
@@ -209,7 +209,8 @@ class Scanner:
 class _Reads:
     """The files a scan has to read. The first `PARALLEL_MIN_FILES` are read in the scan's thread; past
     that (a first index, a large change) worker processes (`parse_workers.py`) read the rest in
-    batches on every core while the walk goes on, and their rows are stored as they come back."""
+    batches on every core while the walk goes on, and their rows are stored as they come back. Files
+    are routed to workers by tensor table (`TableRouter`), so each table is analysed by one worker."""
 
     def __init__(self, scanner: Scanner, known: dict[str, tuple], new_ids: dict[str, str]):
         self.scanner = scanner
@@ -217,9 +218,10 @@ class _Reads:
         self.new_ids = new_ids
         self.items: dict[str, SeenFile] = {}
         self.local: list[SeenFile] = []
-        self.batch: list[SeenFile] = []
+        self.batches: list[list[SeenFile]] = []  # per worker
         self.pending = []
         self.pool: ParseWorkers | None = None
+        self.router: TableRouter | None = None
         self.workers = default_workers()
         self.parallel = False
 
@@ -229,6 +231,8 @@ class _Reads:
             if len(self.local) >= PARALLEL_MIN_FILES and self.workers > 1:
                 self.parallel = True
                 self.pool = ParseWorkers(self.workers)
+                self.router = TableRouter(self.workers)
+                self.batches = [[] for _ in range(self.workers)]
                 self.scanner.report.workers = self.pool.processes
                 for queued in self.local:
                     self._queue(queued)
@@ -238,11 +242,16 @@ class _Reads:
 
     def _queue(self, item: SeenFile) -> None:
         self.items[item.path] = item
-        self.batch.append(item)
-        if len(self.batch) >= WORKER_BATCH_FILES:
-            self.pending.append(self.pool.submit([(i.path, i.name) for i in self.batch]))
-            self.batch = []
+        slot = self.router.slot(item.path, item.size)
+        batch = self.batches[slot]
+        batch.append(item)
+        if len(batch) >= WORKER_BATCH_FILES:
+            self._submit(slot)
             self._drain(block=False)
+
+    def _submit(self, slot: int) -> None:
+        self.pending.append(self.pool.submit([(i.path, i.name) for i in self.batches[slot]], slot))
+        self.batches[slot] = []
 
     def _drain(self, block: bool, should_stop=lambda: False) -> bool:
         """Store finished batches (all of them when `block`); False if stopped."""
@@ -270,9 +279,9 @@ class _Reads:
             (_, row, error), = read_batch([(item.path, item.name)], scanner.cache)
             scanner._store(item, self.known.get(item.path), self.new_ids, row, error)
         self.local = []
-        if self.batch:
-            self.pending.append(self.pool.submit([(i.path, i.name) for i in self.batch]))
-            self.batch = []
+        for slot, batch in enumerate(self.batches):
+            if batch:
+                self._submit(slot)
         return self._drain(block=True, should_stop=should_stop)
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ class Structure:
     alpha_tensor: tuple[str, int] | None  # (dtype, offset in the data buffer) of the first `.alpha` scalar
     modules: tuple[str, ...]
     _blocks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    per_arch: dict[str, dict] = field(default_factory=dict)  # index columns that depend on table + arch only
 
     def blocks(self, arch: str) -> tuple[str, ...]:
         """Block ids present for `arch`, in editor order (memoised per architecture)."""
