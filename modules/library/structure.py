@@ -114,6 +114,20 @@ def split_metadata(raw: bytes) -> tuple[dict[str, str] | None, int]:
     return metadata, len(text[:end].encode("utf-8"))
 
 
+def table_key(raw: bytes, tensors_at: int) -> bytes:
+    """SHA-256 of the tensor part of header `raw` (from `tensors_at`), without the trailing padding.
+
+    Trailing spaces pad the header to 8 bytes and vary with the metadata's length: not structure.
+    SHA-256, not BLAKE2b: CPUs of the last years hash it in hardware (SHA extensions), about twice as
+    fast; this key is hashed for every file of a first index. No copy of the ~200 KB part is made."""
+    tail = raw[-64:]
+    padding = len(tail) - len(tail.rstrip())  # a few bytes: look at the tail only
+    if padding == len(tail):  # all of it is whitespace
+        padding = len(raw) - len(raw.rstrip())
+    end = max(tensors_at, len(raw) - padding)
+    return hashlib.sha256(memoryview(raw)[tensors_at:end]).digest()
+
+
 class StructureCache:
     """Bounded LRU of `Structure`s by tensor-table hash; thread-safe."""
 
@@ -128,9 +142,7 @@ class StructureCache:
 
         Raises SafetensorsHeaderError exactly when `parse_header` would."""
         metadata, tensors_at = split_metadata(raw)
-        # Trailing spaces pad the header to 8 bytes and vary with the metadata's length: not structure.
-        tensor_part = raw[tensors_at:].rstrip()
-        key = hashlib.blake2b(tensor_part, digest_size=16).digest() + (b"m" if metadata is not None else b"-")
+        key = table_key(raw, tensors_at) + (b"m" if metadata is not None else b"-")
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
