@@ -102,9 +102,13 @@ def read_sidecar(path: str | os.PathLike, max_bytes: int = MAX_SIDECAR_BYTES) ->
 def load_metadata_sidecar(lora_path: str | os.PathLike) -> Sidecar | None:
     """The first sidecar beside `lora_path` that parses; else the first broken one (with its error); else None."""
     first_broken = None
-    for candidate in metadata_candidates(lora_path):
-        if not candidate.is_file():
+    lora = Path(lora_path)
+    folder, stem = str(lora.parent), lora.stem
+    for suffix in METADATA_SUFFIXES:
+        # A string stat first: a library index looks up every file's sidecars, most of which do not exist.
+        if not os.path.isfile(os.path.join(folder, stem + suffix)):
             continue
+        candidate = _beside(lora, suffix)
         if not stays_beside(candidate, lora_path):
             log.warning("ignoring sidecar %s: it links to a file outside the LoRA's folder", candidate)
             continue
