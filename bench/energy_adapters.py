@@ -51,9 +51,9 @@ CASES = {
 }
 
 
-def naive_delta(f, parts: dict[str, str]) -> torch.Tensor:
-    """ΔW of one module built whole in float32 (ComfyUI's formulas, strength 1)."""
-    get = lambda p: f.get_tensor(parts[p]).float()  # noqa: E731
+def naive_delta(f, parts: dict[str, str], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """ΔW of one module built whole in `dtype` (ComfyUI's formulas, strength 1)."""
+    get = lambda p: f.get_tensor(parts[p]).to(dtype)  # noqa: E731
     alpha = float(f.get_tensor(parts["alpha"])) if "alpha" in parts else None
     if "hada_w1_a" in parts:
         scale = alpha / get("hada_w1_b").shape[0] if alpha is not None else 1.0
@@ -96,12 +96,12 @@ def rebuild_flops(path: Path) -> float:
     return flops
 
 
-def naive_total(path: Path) -> tuple[float, int]:
-    """(Σ‖ΔW‖², ΔW elements) the naive way."""
+def naive_total(path: Path, dtype: torch.dtype = torch.float32) -> tuple[float, int]:
+    """(Σ‖ΔW‖², ΔW elements) the naive way (float64: the brute-force reference, not timed)."""
     total, elements = 0.0, 0
     with safe_open(str(path), framework="pt", device="cpu") as f:
         for parts in group_modules(f.keys()).values():
-            dw = naive_delta(f, parts)
+            dw = naive_delta(f, parts, dtype)
             elements += dw.numel()
             total += float(dw.double().square().sum())
             if "diff_b" in parts:
@@ -139,6 +139,9 @@ def bench_case(work: Path, name: str, repeat: int) -> None:
           f"compute_stats on {cores()} threads, naive on {torch.get_num_threads()} torch threads: "
           f"compute_stats {ours_s:.2f}s, naive float32 materialisation {naive_s:.2f}s = "
           f"{naive_s / ours_s:.2f}x faster (target >= 1.5x); totals agree to {abs(ours - naive) / naive:.1e} relative")
+    exact, _ = naive_total(path, torch.float64)
+    print(f"[{name}] relative error against a float64 brute force: compute_stats {abs(ours - exact) / exact:.1e}, "
+          f"naive float32 {abs(naive - exact) / exact:.1e} (target < 1e-5)")
     flops = rebuild_flops(path)
     if flops:
         print(f"[{name}] rebuilding every ΔW is {flops / 1e9:.0f} GFLOP of matmul: {flops / 1e9 / ours_s:.0f} GFLOP/s "

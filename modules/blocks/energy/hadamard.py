@@ -31,6 +31,7 @@ busy machine each region waits for descheduled threads.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
@@ -56,7 +57,7 @@ def tiled_cost(m: int, n: int, r1: int, r2: int) -> float:
 def hadamard_sq_norm(a1: torch.Tensor, b1: torch.Tensor, a2: torch.Tensor, b2: torch.Tensor) -> float:
     """‖(a1@b1) ⊙ (a2@b2)‖²_F; factors float32 (or float64), a (m, r), b (r, n)."""
     m, n, r1, r2 = a1.shape[0], b1.shape[1], a1.shape[1], a2.shape[1]
-    if m == 0 or n == 0:
+    if m == 0 or n == 0 or r1 == 0 or r2 == 0:
         return 0.0
     if gram_cost(m, n, r1, r2) <= tiled_cost(m, n, r1, r2):
         total = gram_sq_norm(a1, b1, a2, b2)
@@ -65,9 +66,17 @@ def hadamard_sq_norm(a1: torch.Tensor, b1: torch.Tensor, a2: torch.Tensor, b2: t
     return tiled_sq_norm(a1, b1, a2, b2)
 
 
-def _pair_index(r: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    i, j = torch.triu_indices(r, r)
-    return i, j, torch.where(i == j, 1.0, 2.0).double()
+@lru_cache(maxsize=64)
+def _pair_index(r: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row indices (a, a′) of the pairs a ≤ a′ of r rank indices (never written to: shared)."""
+    return torch.triu_indices(r, r).unbind(0)
+
+
+@lru_cache(maxsize=64)
+def _pair_weights(r1: int, r2: int) -> torch.Tensor:
+    """c₁·c₂ for every pair of pairs (c = 2 off the diagonal), float64 (R₁×R₂; never written to: shared)."""
+    (i1, j1), (i2, j2) = _pair_index(r1), _pair_index(r2)
+    return torch.where(i1 == j1, 1.0, 2.0).double()[:, None] * torch.where(i2 == j2, 1.0, 2.0).double()[None, :]
 
 
 def pair_gram(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
@@ -75,19 +84,21 @@ def pair_gram(u1: torch.Tensor, u2: torch.Tensor) -> torch.Tensor:
 
     The pair products are built `GRAM_CHUNK_VALUES` at a time (in cache), each chunk's matmul is float32."""
     (r1, length), r2 = u1.shape, u2.shape[0]
-    i1, j1, _ = _pair_index(r1)
-    i2, j2, _ = _pair_index(r2)
+    (i1, j1), (i2, j2) = _pair_index(r1), _pair_index(r2)
     chunk = max(1, min(length, GRAM_CHUNK_VALUES // (len(i1) + len(i2))))
     p1, p2 = torch.empty(len(i1), chunk), torch.empty(len(i2), chunk)
     g = torch.empty(len(i1), len(i2))
-    total = torch.zeros(len(i1), len(i2), dtype=torch.float64)
+    total = None
     for s in range(0, length, chunk):
         k = min(chunk, length - s)
         c1, c2, q1, q2 = u1[:, s:s + k], u2[:, s:s + k], p1[:, :k], p2[:, :k]
         torch.index_select(c1, 0, i1, out=q1).mul_(c1.index_select(0, j1))
         torch.index_select(c2, 0, i2, out=q2).mul_(c2.index_select(0, j2))
         torch.mm(q1, q2.T, out=g)
-        total += g
+        if total is None:
+            total = g.double()
+        else:
+            total += g
     return total
 
 
@@ -95,7 +106,7 @@ def gram_sq_norm(a1, b1, a2, b2) -> float | None:
     """Form 1: Σ (X₁ᵀX₂) ⊙ (Y₁Y₂ᵀ); None when the sum cancels too much to trust float32 (see docstring)."""
     a1, b1, a2, b2 = (t.float() for t in (a1, b1, a2, b2))
     g = pair_gram(a1.T.contiguous(), a2.T.contiguous())
-    g *= _pair_index(a1.shape[1])[2][:, None] * _pair_index(a2.shape[1])[2][None, :]  # c = 2 off-diagonal
+    g *= _pair_weights(a1.shape[1], a2.shape[1])  # c = 2 off the diagonal
     terms = g.mul_(pair_gram(b1.contiguous(), b2.contiguous()))
     total, magnitude = float(terms.sum()), float(terms.abs().sum())
     if magnitude == 0.0:
