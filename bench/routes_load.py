@@ -1,6 +1,7 @@
 """Load on GET /mad-nodes/inspect-lora: 200 concurrent clients over a 1,000-LoRA folder.
 
     .comfyhost/venv/bin/python bench/routes_load.py [--loras 1000] [--clients 200] [--requests 3000]
+                                                    [--mixes cached,uncached-10%]
 
 Two servers answer the same requests over the same folder, resolved by ComfyUI's real `folder_paths`:
 - `pack`: the pack's `InspectRoutes` (disk work in an I/O pool, stats in worker processes, an
@@ -50,6 +51,7 @@ from lwb_testkit.lora_factory import make_lora  # noqa: E402
 
 DISTINCT_FILES = 10
 WARM_SET = 100
+MIXES = ("cached", "uncached-10%")
 
 
 def build_library(folder: Path, count: int) -> list[str]:
@@ -227,16 +229,20 @@ def main() -> None:
     parser.add_argument("--loras", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--mixes", default=",".join(MIXES), help="comma-separated, of: " + ", ".join(MIXES))
     parser.add_argument("--serve", choices=("pack", "seed"), help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(args.serve, args.dir)
+    mixes = args.mixes.split(",")
+    if unknown := set(mixes) - set(MIXES):
+        parser.error(f"--mixes: unknown mix {', '.join(sorted(unknown))} (known: {', '.join(MIXES)})")
     with tempfile.TemporaryDirectory() as tmp:
         names = build_library(Path(tmp), args.loras)
         print(f"{args.loras} LoRAs, {args.clients} clients, {args.requests} requests per run")
         print(f"{'mix':<14}{'server':<7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'stall ms':>10}")
-        for mix in ("cached", "uncached-10%"):
+        for mix in mixes:
             figures = {}
             for label in ("seed", "pack"):
                 server = BenchServer(label, Path(tmp))

@@ -43,6 +43,7 @@ from ..modules.inspection.lora_facts import describe_lora
 from ..modules.inspection.service import file_fingerprint, has_block_layout, problem_text, refine_arch
 from .answer_memo import AnswerMemo, Stamp
 from .json_body import dumps, finite, json_response
+from .memo_batches import MemoBatches
 from .model_folders import ModelFolders
 from .name_guard import InvalidName, resolve_listed, validate_name
 from .stats_jobs import StatsJobs
@@ -53,7 +54,7 @@ TRUTHY = frozenset({"true", "1", "yes"})
 NOT_FOUND = "File not found"
 CLEARED = {"status": "cleared", "message": "Global LoRA cache cleared."}
 IO_WORKERS = 4
-MEMO_WORKERS = 2
+MEMO_WORKERS = 1  # one batch of checks at a time (memo_batches)
 STATS_EVENT = "lwb.inspect.stats"
 STATS_WAIT_S = 0.25  # an answer waits this long for stats, then says `stats_pending`
 
@@ -87,6 +88,7 @@ class InspectRoutes:
         self._lock = threading.Lock()
         self._waiting: dict[Future, dict[str, str]] = {}  # pending job -> {lora name: fingerprint}; guarded
         self._memo = AnswerMemo()
+        self._memo_checks = MemoBatches(self._memo, self._listed_paths, self._memo_io)
 
     @property
     def stats_jobs(self) -> StatsJobs:
@@ -119,10 +121,9 @@ class InspectRoutes:
         except InvalidName as err:
             return json_response({"arch": UNKNOWN, "error": NOT_FOUND, "detail": str(err)}, status=400)
         refresh = truthy(query.get("refresh"))
-        loop = asyncio.get_running_loop()
-        if not refresh and (memo := await loop.run_in_executor(self._memo_io, self._memo.get, name,
-                                                               self._resolve)) is not None:
+        if not refresh and (memo := await self._memo_checks.get(name)) is not None:
             return web.Response(body=memo, content_type="application/json")  # unchanged since last answered
+        loop = asyncio.get_running_loop()
         try:
             found = await loop.run_in_executor(self._io, self._find, name, refresh)
         except _Unreadable as err:
@@ -142,6 +143,9 @@ class InspectRoutes:
 
     def _resolve(self, name: str) -> Path | None:
         return resolve_listed(self._folders, "loras", name)
+
+    def _listed_paths(self, names: list[str]) -> dict[str, Path | None]:
+        return self._folders.resolve_many("loras", names)
 
     def _find(self, name: str, refresh: bool) -> _Found | None:
         """Resolve, detect and start (or find) the stats job; runs in the I/O pool."""

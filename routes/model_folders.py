@@ -40,3 +40,14 @@ class ModelFolders:
             return None
         found = self.full_path(kind, listed)
         return Path(found) if found else None
+
+    def resolve_many(self, kind: str, names: list[str]) -> dict[str, Path | None]:
+        """`resolve(kind, name)` for each of `names`, with one listing for all of them."""
+        listed = self.list_names(kind)
+        exact = set(listed)
+        resolved: dict[str, Path | None] = {}
+        for name in names:
+            spelling = name if name in exact else listed_spelling(name, listed, self.separator) if name else None
+            found = self.full_path(kind, spelling) if spelling is not None else None
+            resolved[name] = Path(found) if found else None
+        return resolved

@@ -27,6 +27,8 @@ MAX_NAME_CHARS = 1024
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WINDOWS_SEPARATORS = re.compile(r"[\\/]")
 
 
 class InvalidName(ValueError):
@@ -41,16 +43,15 @@ def validate_name(name: str, separator: str = os.sep) -> str:
         raise InvalidName("the name is empty")
     if len(name) > MAX_NAME_CHARS:
         raise InvalidName(f"the name is {len(name)} characters long, more than {MAX_NAME_CHARS}")
-    bad = next((c for c in name if ord(c) < 0x20 or ord(c) == 0x7F), None)
-    if bad is not None:
-        raise InvalidName(f"the name contains the control character U+{ord(bad):04X}")
+    if bad := _CONTROL.search(name):
+        raise InvalidName(f"the name contains the control character U+{ord(bad.group()):04X}")
     if not windows and "\\" in name:
         raise InvalidName("the name contains a backslash")
     if _PERCENT_ESCAPE.search(name):
         raise InvalidName("the name contains a URL escape (%xx) after decoding")
     if name.startswith(("/", "~")) or _DRIVE.match(name) or (windows and name.startswith("\\")):
         raise InvalidName("the name is an absolute or home-relative path")
-    for part in re.split(r"[\\/]" if windows else r"/", name):
+    for part in _WINDOWS_SEPARATORS.split(name) if windows else name.split("/"):
         if part in ("", ".", ".."):
             raise InvalidName(f"the name has a {part!r} path component" if part else
                               "the name has an empty path component")
