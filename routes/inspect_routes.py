@@ -54,7 +54,7 @@ TRUTHY = frozenset({"true", "1", "yes"})
 NOT_FOUND = "File not found"
 CLEARED = {"status": "cleared", "message": "Global LoRA cache cleared."}
 IO_WORKERS = 4
-MEMO_WORKERS = 1  # one batch of checks at a time (memo_batches)
+MEMO_WORKERS = 2  # batches of checks in flight at once (memo_batches)
 STATS_EVENT = "lwb.inspect.stats"
 STATS_WAIT_S = 0.25  # an answer waits this long for stats, then says `stats_pending`
 
@@ -88,7 +88,7 @@ class InspectRoutes:
         self._lock = threading.Lock()
         self._waiting: dict[Future, dict[str, str]] = {}  # pending job -> {lora name: fingerprint}; guarded
         self._memo = AnswerMemo()
-        self._memo_checks = MemoBatches(self._memo, self._listed_paths, self._memo_io)
+        self._memo_checks = MemoBatches(self._memo, self._listed_paths, self._memo_io, MEMO_WORKERS)
 
     @property
     def stats_jobs(self) -> StatsJobs:
