@@ -176,12 +176,6 @@ def tuples(conn: sqlite3.Connection, sql: str, args=()) -> list[tuple]:
     return cursor.execute(sql, args).fetchall()
 
 
-def _rank_of(order: np.ndarray) -> np.ndarray:
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    return rank
-
-
 def _integers(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
 
